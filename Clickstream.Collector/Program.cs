@@ -1,0 +1,2 @@
+// Standalone entry point: filled in by the collector work.
+return 0;
