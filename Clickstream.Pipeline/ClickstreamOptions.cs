@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+
+namespace Clickstream.Pipeline;
+
+/// <summary>
+/// Settings of a <see cref="ClickstreamPipeline"/>. They are validated and copied by
+/// <see cref="ClickstreamPipeline.Create(ClickstreamOptions)"/>: later changes to this instance do not
+/// reach a pipeline that was already created.
+/// </summary>
+public sealed class ClickstreamOptions
+{
+    /// <summary>
+    /// The Raccoon REST endpoint, e.g. <c>http://host:8080/api/v1/events</c>. Required.
+    /// </summary>
+    public Uri? Endpoint { get; set; }
+
+    /// <summary>
+    /// The LiteDB file that holds QoS1 events until the server acknowledges them. The default value is
+    /// <c>clickstream/events.db</c> under the user's local application data folder.
+    /// </summary>
+    public string StoragePath { get; set; } = ClickstreamDefaults.StoragePath;
+
+    /// <summary>Events per request at most. The default value is 500.</summary>
+    public int MaxBatchSize { get; set; } = ClickstreamDefaults.MaxBatchSize;
+
+    /// <summary>
+    /// Bytes of events per request at most, counted as they are encoded on the wire. A single event larger
+    /// than this is sent alone. The default value is 1,000,000.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = ClickstreamDefaults.MaxBatchBytes;
+
+    /// <summary>
+    /// The longest an event waits for its batch to fill: a batch is cut this long after its first event
+    /// even when it is not full. The default value is 1 second.
+    /// </summary>
+    public TimeSpan MaxTimeBetweenTwoBatches { get; set; } = ClickstreamDefaults.MaxTimeBetweenTwoBatches;
+
+    /// <summary>
+    /// Event types sent as QoS0 (fire-and-forget, held in memory only). An entry matches the protobuf
+    /// message name (<c>PageView</c>), its full name (<c>shop.v1.PageView</c>) or the Raccoon type
+    /// (<c>pageview</c>), ignoring case. Every other event is QoS1: committed to disk before
+    /// <see cref="ClickstreamPipeline.TrackAsync"/> completes and delivered at least once. Empty by default.
+    /// </summary>
+    public ICollection<string> InstantEventTypes { get; } = new List<string>();
+
+    /// <summary>
+    /// An optional prefix of every event's Raccoon <c>type</c>: with <c>shop</c>, a <c>PageView</c> is sent as
+    /// <c>shop-pageview</c>. The default value is <see langword="null"/> (no prefix).
+    /// </summary>
+    public string? EventGroup { get; set; }
+
+    /// <summary>
+    /// The largest serialized event accepted by <see cref="ClickstreamPipeline.TrackAsync"/>. The default
+    /// value is 1,000,000 bytes, Kafka's default <c>message.max.bytes</c> behind Raccoon.
+    /// </summary>
+    public int MaxEventBytes { get; set; } = ClickstreamDefaults.MaxEventBytes;
+
+    /// <summary>
+    /// QoS0 events held in memory at most (waiting for a batch, or while the network is unreachable).
+    /// Beyond it a QoS0 event is dropped and counted; <see cref="ClickstreamPipeline.TrackAsync"/> never
+    /// waits for room. The default value is 100,000.
+    /// </summary>
+    public int MaxQueuedEvents { get; set; } = ClickstreamDefaults.MaxQueuedEvents;
+
+    /// <summary>
+    /// QoS1 events held in memory at most, ready to be sent. Beyond it committed events stay on disk only
+    /// and are read back in order as room frees up, so that a large backlog never fills memory.
+    /// The default value is 20,000.
+    /// </summary>
+    public int MaxInMemoryStoredEvents { get; set; } = ClickstreamDefaults.MaxInMemoryStoredEvents;
+
+    /// <summary>Requests in flight at once. The default value is 4.</summary>
+    public int MaxConcurrentRequests { get; set; } = ClickstreamDefaults.MaxConcurrentRequests;
+
+    /// <summary>How long one request may take before it counts as failed. The default value is 30 seconds.</summary>
+    public TimeSpan RequestTimeout { get; set; } = ClickstreamDefaults.RequestTimeout;
+
+    /// <summary>The delay before a failed batch is sent again, doubled on each failure in a row. The default value is 1 second.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = ClickstreamDefaults.RetryBaseDelay;
+
+    /// <summary>The cap of the retry delay. The default value is 30 seconds.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = ClickstreamDefaults.RetryMaxDelay;
+
+    /// <summary>
+    /// How long <see cref="ClickstreamPipeline.DisposeAsync"/> may spend delivering what is left.
+    /// QoS1 events not delivered by then stay on disk and are sent at the next start. The default value is 5 seconds.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = ClickstreamDefaults.ShutdownTimeout;
+
+    /// <summary>Headers sent with every request, e.g. <c>X-User-ID</c> and <c>X-User-Group</c>. Empty by default.</summary>
+    public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The clock of every timer and timestamp of the pipeline. The default value is <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Where the pipeline logs. The default value is <see langword="null"/> (no logging).</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// An <see cref="HttpMessageHandler"/> for the HTTP transport (a proxy, a test handler). The pipeline does
+    /// not dispose it. The default value is <see langword="null"/>: the pipeline makes its own.
+    /// </summary>
+    public HttpMessageHandler? HttpMessageHandler { get; set; }
+}

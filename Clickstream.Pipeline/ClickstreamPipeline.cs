@@ -1,0 +1,247 @@
+using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Egress;
+using Clickstream.Pipeline.Processing;
+using Clickstream.Pipeline.Scheduling;
+using Clickstream.Pipeline.Storage;
+using Clickstream.Pipeline.Transports;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+
+namespace Clickstream.Pipeline;
+
+/// <summary>
+/// Delivers an app's protobuf events to a Raccoon collector, in batches. QoS1 events (the default) are
+/// committed to a local LiteDB file before <see cref="TrackAsync"/> completes and are delivered at least
+/// once, across crashes and restarts; QoS0 events (<see cref="ClickstreamOptions.InstantEventTypes"/>) are
+/// held in memory only and delivered at most once.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var pipeline = ClickstreamPipeline.Create(new ClickstreamOptions { Endpoint = new("http://raccoon:8080/api/v1/events") });
+/// await pipeline.TrackAsync(new PageView { ... });
+/// </code>
+/// </example>
+public sealed class ClickstreamPipeline : IAsyncDisposable
+{
+    private readonly PipelineSettings _settings;
+    private readonly PipelineCounters _counters = new();
+    private readonly ILogger _logger;
+    private readonly EventTypeRegistry _types;
+    private readonly EventStore _store;
+    private readonly EventScheduler _scheduler;
+    private readonly IEventTransport _transport;
+    private readonly EgressController _egress;
+    private readonly EventProcessor _processor;
+    private long _instantInMemory;
+    private int _disposed;
+
+    private ClickstreamPipeline(PipelineSettings settings, Func<PipelineSettings, IEventTransport> transportFactory)
+    {
+        _settings = settings;
+        _logger = settings.LoggerFactory.CreateLogger("Clickstream.Pipeline");
+        _types = new EventTypeRegistry(settings.InstantEventTypes, settings.EventGroup);
+        _store = EventStore.Open(settings.StoragePath, settings.MaxInMemoryStoredEvents, _counters, _logger);
+        try
+        {
+            var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
+            _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger);
+            _transport = transportFactory(settings);
+            _egress = new EgressController(
+                _transport,
+                _store,
+                _scheduler,
+                new RetryBackoff(settings.RetryBaseDelay, settings.RetryMaxDelay),
+                _counters,
+                settings.MaxConcurrentRequests,
+                settings.TimeProvider,
+                _logger,
+                OnInstantEventsDone);
+            _processor = new EventProcessor(
+                _store.LastId,
+                epochs,
+                settings.TimeProvider,
+                _counters,
+                _logger,
+                new ActionTarget<EventEnvelope>(_store.Enqueue),
+                new ActionTarget<EventEnvelope>(_scheduler.Enqueue));
+            _store.Start(_scheduler, epochs, _types);
+        }
+        catch
+        {
+            _store.Dispose();
+            throw;
+        }
+
+        Log.Started(_logger, settings.Endpoint, settings.StoragePath, _store.RecoveredCount);
+    }
+
+    /// <summary>
+    /// Validates <paramref name="options"/>, opens the store and starts the pipeline. Events left in the store
+    /// by an earlier run (pending or in flight) are scheduled again.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is invalid; the message lists every invalid option.</exception>
+    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, static s => new HttpProtoTransport(s));
+
+    internal static ClickstreamPipeline Create(ClickstreamOptions options, Func<PipelineSettings, IEventTransport> transportFactory) =>
+        new(PipelineSettings.Create(options), transportFactory);
+
+    /// <summary>
+    /// Tracks one event. A QoS1 event is committed to the store when the returned task completes; a QoS0
+    /// event is accepted in memory (or dropped and counted when <see cref="ClickstreamOptions.MaxQueuedEvents"/>
+    /// are waiting already). The message is serialized before this method returns, so the caller may reuse it.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
+    /// <exception cref="ArgumentException">The serialized event is larger than <see cref="ClickstreamOptions.MaxEventBytes"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The pipeline was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the event was stored; it is neither stored nor sent.</exception>
+    /// <exception cref="ClickstreamStorageException">A QoS1 event could not be committed (disk full, IO error).</exception>
+    public ValueTask TrackAsync(IMessage message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        var size = message.CalculateSize();
+        if (size > _settings.MaxEventBytes)
+        {
+            throw new ArgumentException(
+                $"The event is {size} bytes serialized, over the limit of {_settings.MaxEventBytes} bytes ({nameof(ClickstreamOptions)}.{nameof(ClickstreamOptions.MaxEventBytes)}).",
+                nameof(message));
+        }
+
+        var type = _types.Get(message.Descriptor);
+        if (!type.Durable && Interlocked.Increment(ref _instantInMemory) > _settings.MaxQueuedEvents)
+        {
+            Interlocked.Decrement(ref _instantInMemory);
+            Interlocked.Increment(ref _counters.DroppedOverflow);
+            return default;
+        }
+
+        // Serialized now, so that the caller may change or reuse the message as soon as this returns.
+        var bytes = size == 0 ? [] : new byte[size];
+        message.WriteTo(bytes.AsSpan());
+        var envelope = new EventEnvelope(type, bytes, cancellationToken);
+        if (!_processor.Post(envelope))
+        {
+            if (!type.Durable)
+            {
+                Interlocked.Decrement(ref _instantInMemory);
+            }
+
+            throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+        }
+
+        if (type.Durable)
+        {
+            Interlocked.Increment(ref _counters.DurableTracked);
+            return new ValueTask(envelope, envelope.Version);
+        }
+
+        Interlocked.Increment(ref _counters.InstantTracked);
+        return default;
+    }
+
+    /// <summary>
+    /// Completes when every event tracked before this call has been acknowledged by the server or has
+    /// definitively failed. Cuts the open batch at once instead of waiting for the batch timer. Never blocks
+    /// a thread; while the network is unreachable it waits until it is back or the token is cancelled.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The pipeline was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled; delivery goes on.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return FlushCoreAsync(cancellationToken);
+    }
+
+    /// <summary>Stops cutting batches, as when the network is unreachable. Tracking goes on: QoS1 to disk, QoS0 to memory.</summary>
+    public void Pause() => _scheduler.SetReachable(false);
+
+    /// <summary>Cuts batches again after <see cref="Pause"/>; what waited is sent in order.</summary>
+    public void Resume() => _scheduler.SetReachable(true);
+
+    /// <summary>A snapshot of the pipeline's counters.</summary>
+    public ClickstreamStatistics GetStatistics() => _counters.Snapshot();
+
+    /// <summary>
+    /// Stops taking events, delivers what it can within <see cref="ClickstreamOptions.ShutdownTimeout"/>, and
+    /// closes the store. QoS1 events not delivered stay on disk and are sent at the next start; QoS0 events
+    /// still in memory are counted as dropped.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        var marker = new FlushMarker();
+        _scheduler.BeginFlush();
+        _processor.Post(new EventEnvelope(marker));
+        _processor.Complete();
+        await _processor.Completion.ConfigureAwait(false);
+
+        if (_settings.ShutdownTimeout > TimeSpan.Zero)
+        {
+            using var timeout = new CancellationTokenSource(_settings.ShutdownTimeout, _settings.TimeProvider);
+            try
+            {
+                var delivered = await marker.Sealed.ConfigureAwait(false);
+                await delivered.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Log.ShutdownTimedOut(_logger, _settings.ShutdownTimeout, Volatile.Read(ref _counters.PendingOnDisk), Volatile.Read(ref _instantInMemory));
+            }
+        }
+
+        _scheduler.EndFlush();
+        _egress.Stop();
+        _scheduler.Dispose();
+        try
+        {
+            await _egress.Completion.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Log.StageFailed(_logger, "egress shutdown", ex);
+        }
+
+        _store.Dispose();
+        _transport.Dispose();
+        Interlocked.Add(ref _counters.DroppedShutdown, Interlocked.Exchange(ref _instantInMemory, 0));
+        _counters.NotifyChanged();
+        Log.Stopped(_logger);
+    }
+
+    /// <summary>The live counters, for tests that wait for a condition without polling.</summary>
+    internal PipelineCounters Counters => _counters;
+
+    /// <summary>Events waiting in the scheduler while the network is unreachable.</summary>
+    internal int HeldEvents => _scheduler.HeldCount;
+
+    private async Task FlushCoreAsync(CancellationToken cancellationToken)
+    {
+        var marker = new FlushMarker();
+        _scheduler.BeginFlush();
+        try
+        {
+            if (!_processor.Post(new EventEnvelope(marker)))
+            {
+                throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+            }
+
+            var delivered = await marker.Sealed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await delivered.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _scheduler.EndFlush();
+        }
+    }
+
+    private void OnInstantEventsDone(int count) => Interlocked.Add(ref _instantInMemory, -count);
+}

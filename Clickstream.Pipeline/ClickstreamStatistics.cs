@@ -1,0 +1,61 @@
+namespace Clickstream.Pipeline;
+
+/// <summary>
+/// A snapshot of a pipeline's counters since it was created, from <see cref="ClickstreamPipeline.GetStatistics"/>.
+/// </summary>
+public sealed record ClickstreamStatistics
+{
+    /// <summary>QoS0 events accepted by TrackAsync (not counting those dropped on overflow).</summary>
+    public long InstantEventsTracked { get; init; }
+
+    /// <summary>QoS1 events handed to the store by TrackAsync.</summary>
+    public long DurableEventsTracked { get; init; }
+
+    /// <summary>QoS1 events committed to the store.</summary>
+    public long EventsStored { get; init; }
+
+    /// <summary>QoS1 events found in the store at start, left by an earlier run.</summary>
+    public long EventsRecovered { get; init; }
+
+    /// <summary>QoS1 events in the store now: committed and not yet acknowledged.</summary>
+    public long EventsPendingOnDisk { get; init; }
+
+    /// <summary>Events put on the wire, counting each attempt.</summary>
+    public long EventsSent { get; init; }
+
+    /// <summary>Events whose request the server acknowledged.</summary>
+    public long EventsAcknowledged { get; init; }
+
+    /// <summary>QoS0 events dropped because <see cref="ClickstreamOptions.MaxQueuedEvents"/> were waiting already.</summary>
+    public long EventsDroppedOverflow { get; init; }
+
+    /// <summary>QoS0 events dropped because their request failed (QoS0 is at-most-once: never re-sent).</summary>
+    public long EventsDroppedSendFailed { get; init; }
+
+    /// <summary>QoS0 events still in memory when the pipeline was disposed.</summary>
+    public long EventsDroppedShutdown { get; init; }
+
+    /// <summary>Events whose TrackAsync was cancelled before they were stored or sent.</summary>
+    public long EventsCancelled { get; init; }
+
+    /// <summary>QoS1 events whose commit failed (TrackAsync threw).</summary>
+    public long EventsStoreFailed { get; init; }
+
+    /// <summary>Requests sent.</summary>
+    public long BatchesSent { get; init; }
+
+    /// <summary>Requests the server acknowledged (2xx, SUCCESS, OK, matching <c>req_guid</c>).</summary>
+    public long BatchesAcknowledged { get; init; }
+
+    /// <summary>Requests that failed (error status, network error, timeout, bad or unmatched response).</summary>
+    public long BatchesFailed { get; init; }
+
+    /// <summary>Batches of QoS1 events scheduled again after a failure.</summary>
+    public long BatchesRetried { get; init; }
+
+    /// <summary>Group commits: transactions that committed one or more QoS1 events.</summary>
+    public long StoreCommits { get; init; }
+
+    /// <summary>Store operations that failed (IO errors and the like).</summary>
+    public long StoreErrors { get; init; }
+}

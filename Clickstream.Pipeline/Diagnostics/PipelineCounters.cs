@@ -1,0 +1,83 @@
+namespace Clickstream.Pipeline.Diagnostics;
+
+/// <summary>
+/// The pipeline's counters: plain fields updated with <see cref="Interlocked"/>, read as a
+/// <see cref="ClickstreamStatistics"/> snapshot. Waiters (tests, the demo) can await a change without polling.
+/// </summary>
+internal sealed class PipelineCounters
+{
+    public long InstantTracked;
+    public long DurableTracked;
+    public long Stored;
+    public long Recovered;
+    public long PendingOnDisk;
+    public long EventsSent;
+    public long EventsAcknowledged;
+    public long DroppedOverflow;
+    public long DroppedSendFailed;
+    public long DroppedShutdown;
+    public long Cancelled;
+    public long StoreFailed;
+    public long BatchesSent;
+    public long BatchesAcknowledged;
+    public long BatchesFailed;
+    public long BatchesRetried;
+    public long StoreCommits;
+    public long StoreErrors;
+
+    private TaskCompletionSource? _changed;
+
+    public ClickstreamStatistics Snapshot() => new()
+    {
+        InstantEventsTracked = Volatile.Read(ref InstantTracked),
+        DurableEventsTracked = Volatile.Read(ref DurableTracked),
+        EventsStored = Volatile.Read(ref Stored),
+        EventsRecovered = Volatile.Read(ref Recovered),
+        EventsPendingOnDisk = Volatile.Read(ref PendingOnDisk),
+        EventsSent = Volatile.Read(ref EventsSent),
+        EventsAcknowledged = Volatile.Read(ref EventsAcknowledged),
+        EventsDroppedOverflow = Volatile.Read(ref DroppedOverflow),
+        EventsDroppedSendFailed = Volatile.Read(ref DroppedSendFailed),
+        EventsDroppedShutdown = Volatile.Read(ref DroppedShutdown),
+        EventsCancelled = Volatile.Read(ref Cancelled),
+        EventsStoreFailed = Volatile.Read(ref StoreFailed),
+        BatchesSent = Volatile.Read(ref BatchesSent),
+        BatchesAcknowledged = Volatile.Read(ref BatchesAcknowledged),
+        BatchesFailed = Volatile.Read(ref BatchesFailed),
+        BatchesRetried = Volatile.Read(ref BatchesRetried),
+        StoreCommits = Volatile.Read(ref StoreCommits),
+        StoreErrors = Volatile.Read(ref StoreErrors),
+    };
+
+    /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>
+    public void NotifyChanged()
+    {
+        if (Volatile.Read(ref _changed) is not null)
+        {
+            Interlocked.Exchange(ref _changed, null)?.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes when <paramref name="condition"/> holds for a snapshot.</summary>
+    public async Task<ClickstreamStatistics> WaitAsync(Func<ClickstreamStatistics, bool> condition, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var signal = Volatile.Read(ref _changed);
+            if (signal is null)
+            {
+                var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                signal = Interlocked.CompareExchange(ref _changed, fresh, null) ?? fresh;
+            }
+
+            // Read after the signal is installed: a change after this read completes the signal.
+            var snapshot = Snapshot();
+            if (condition(snapshot))
+            {
+                return snapshot;
+            }
+
+            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using System.Threading.Tasks.Dataflow;
+using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Processing;
+using Clickstream.Pipeline.Scheduling;
+using Clickstream.Pipeline.Storage;
+using Clickstream.Pipeline.Transports;
+using Microsoft.Extensions.Logging;
+
+namespace Clickstream.Pipeline.Egress;
+
+/// <summary>
+/// Sends each batch (a Dataflow <see cref="ActionBlock{T}"/>, several requests in flight): a new req_guid,
+/// the request record written before the send, the send through the transport, then on an ack the record
+/// and its events deleted in one transaction; on any failure the QoS1 events go back to the scheduler after
+/// a backoff delay (never a hot loop) and the QoS0 events are dropped and counted (QoS0 is at-most-once).
+/// </summary>
+internal sealed class EgressController
+{
+    private readonly ActionBlock<EventEnvelope[]> _block;
+    private readonly IEventTransport _transport;
+    private readonly EventStore _store;
+    private readonly EventScheduler _scheduler;
+    private readonly RetryBackoff _backoff;
+    private readonly PipelineCounters _counters;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Action<int> _instantEventsDone;
+
+    public EgressController(
+        IEventTransport transport,
+        EventStore store,
+        EventScheduler scheduler,
+        RetryBackoff backoff,
+        PipelineCounters counters,
+        int maxConcurrentRequests,
+        TimeProvider timeProvider,
+        ILogger logger,
+        Action<int> instantEventsDone)
+    {
+        _transport = transport;
+        _store = store;
+        _scheduler = scheduler;
+        _backoff = backoff;
+        _counters = counters;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _instantEventsDone = instantEventsDone;
+        _block = new ActionBlock<EventEnvelope[]>(
+            SendAsync,
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = maxConcurrentRequests, EnsureOrdered = false });
+        scheduler.Output.LinkTo(_block, new DataflowLinkOptions { PropagateCompletion = true });
+    }
+
+    public Task Completion => _block.Completion;
+
+    /// <summary>Aborts the requests in flight; batches not sent yet are left alone (QoS1 stays on disk).</summary>
+    public void Stop()
+    {
+        _shutdown.Cancel();
+        _block.Complete();
+    }
+
+    private async Task SendAsync(EventEnvelope[] batch)
+    {
+        // Nothing may escape this delegate: an exception would fault the block and stop all delivery.
+        try
+        {
+            if (_shutdown.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var requestGuid = Guid.NewGuid();
+            var durable = CountDurable(batch);
+            if (durable > 0)
+            {
+                try
+                {
+                    await _store.BeginRequestAsync(requestGuid, batch).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Without its record the batch may not go: an ack could not be applied. Try again later.
+                    OnFailed(requestGuid, batch, durable, new SendOutcome(SendResult.InvalidResponse, Detail: "request record not written: " + ex.Message), recordWritten: false);
+                    return;
+                }
+            }
+
+            Interlocked.Increment(ref _counters.BatchesSent);
+            Interlocked.Add(ref _counters.EventsSent, batch.Length);
+            var outcome = await _transport.SendAsync(requestGuid, batch, _shutdown.Token).ConfigureAwait(false);
+            if (outcome.IsAcknowledged)
+            {
+                await OnAcknowledgedAsync(requestGuid, batch, durable).ConfigureAwait(false);
+            }
+            else
+            {
+                OnFailed(requestGuid, batch, durable, outcome, recordWritten: durable > 0);
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Shutdown: QoS1 stays on disk for the next start; QoS0 is counted as dropped at the end.
+        }
+        catch (Exception ex)
+        {
+            Log.StageFailed(_logger, "egress", ex);
+        }
+    }
+
+    private async Task OnAcknowledgedAsync(Guid requestGuid, EventEnvelope[] batch, int durable)
+    {
+        _backoff.OnSuccess();
+        if (durable > 0)
+        {
+            try
+            {
+                await _store.AcknowledgeAsync(requestGuid, batch).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The server has the events; they stay on disk and are sent again at the next start
+                // (a duplicate, which at-least-once allows). They count as delivered now.
+                Log.StoreOperationFailed(_logger, "acknowledge", ex);
+            }
+        }
+
+        Interlocked.Increment(ref _counters.BatchesAcknowledged);
+        Interlocked.Add(ref _counters.EventsAcknowledged, batch.Length);
+        if (batch.Length > durable)
+        {
+            _instantEventsDone(batch.Length - durable);
+        }
+
+        DeliveryEpochs.Complete(batch);
+        _counters.NotifyChanged();
+    }
+
+    private void OnFailed(Guid requestGuid, EventEnvelope[] batch, int durable, SendOutcome outcome, bool recordWritten)
+    {
+        Interlocked.Increment(ref _counters.BatchesFailed);
+        var delay = _backoff.OnFailure();
+        if (recordWritten)
+        {
+            // Fire and forget: a record left behind only names events that are pending anyway, and every
+            // record is cleared at the next start.
+            _ = _store.ReleaseAsync(requestGuid, batch);
+        }
+
+        var dropped = batch.Length - durable;
+        if (dropped > 0)
+        {
+            Interlocked.Add(ref _counters.DroppedSendFailed, dropped);
+            _instantEventsDone(dropped);
+            var instant = new EventEnvelope[dropped];
+            var j = 0;
+            foreach (var e in batch)
+            {
+                if (!e.Durable)
+                {
+                    instant[j++] = e;
+                }
+            }
+
+            DeliveryEpochs.Complete(instant);
+        }
+
+        Log.BatchFailed(_logger, requestGuid, batch.Length, outcome.Result.ToString(), outcome.Detail, durable, delay, dropped);
+        if (durable > 0)
+        {
+            var retry = durable == batch.Length ? batch : DurableOnly(batch, durable);
+            ScheduleRetry(retry, delay);
+        }
+
+        _counters.NotifyChanged();
+    }
+
+    private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay)
+    {
+        var retry = new PendingRetry(this, events);
+        retry.Timer = _timeProvider.CreateTimer(static s => ((PendingRetry)s!).Fire(), retry, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private static int CountDurable(EventEnvelope[] batch)
+    {
+        var count = 0;
+        foreach (var e in batch)
+        {
+            if (e.Durable)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static EventEnvelope[] DurableOnly(EventEnvelope[] batch, int durable)
+    {
+        var result = new EventEnvelope[durable];
+        var j = 0;
+        foreach (var e in batch)
+        {
+            if (e.Durable)
+            {
+                result[j++] = e;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>A failed batch waiting for its backoff delay; one timer per failed batch, disposed when it fires.</summary>
+    private sealed class PendingRetry(EgressController owner, EventEnvelope[] events)
+    {
+        public ITimer? Timer { get; set; }
+
+        public void Fire()
+        {
+            Timer?.Dispose();
+            if (owner._shutdown.IsCancellationRequested)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref owner._counters.BatchesRetried);
+            owner._scheduler.EnqueueRange(events);
+        }
+    }
+}
