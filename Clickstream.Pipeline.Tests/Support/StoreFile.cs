@@ -1,0 +1,39 @@
+using LiteDB;
+
+namespace Clickstream.Pipeline.Tests.Support;
+
+/// <summary>Reads a pipeline's LiteDB file as it is on disk now, from a copy, while the pipeline holds it open.</summary>
+internal static class StoreFile
+{
+    /// <summary>The ids of the events committed to the file (the data file and its write-ahead log).</summary>
+    public static List<long> CommittedEventIds(string storePath)
+    {
+        var copy = Path.Combine(Path.GetDirectoryName(storePath)!, "copy-" + Guid.NewGuid().ToString("N") + ".db");
+        CopyShared(storePath, copy);
+        var log = LogPath(storePath);
+        if (File.Exists(log))
+        {
+            CopyShared(log, LogPath(copy));
+        }
+
+        using var db = new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
+        return db.GetCollection("events").FindAll().Select(d => d["_id"].AsInt64).ToList();
+    }
+
+    /// <summary>The request records in the file (req_guid and the event ids each names).</summary>
+    public static Dictionary<Guid, long[]> Requests(string storePath)
+    {
+        using var db = new LiteDatabase(new ConnectionString { Filename = storePath, Connection = ConnectionType.Direct });
+        return db.GetCollection("requests").FindAll().ToDictionary(d => d["_id"].AsGuid, d => d["e"].AsArray.Select(v => v.AsInt64).ToArray());
+    }
+
+    private static string LogPath(string dataPath) =>
+        Path.Combine(Path.GetDirectoryName(dataPath)!, Path.GetFileNameWithoutExtension(dataPath) + "-log" + Path.GetExtension(dataPath));
+
+    private static void CopyShared(string source, string destination)
+    {
+        using var from = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var to = new FileStream(destination, FileMode.CreateNew, FileAccess.Write);
+        from.CopyTo(to);
+    }
+}
