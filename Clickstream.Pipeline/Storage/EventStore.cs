@@ -264,15 +264,18 @@ internal sealed class EventStore : IDisposable
             return;
         }
 
-        Interlocked.Increment(ref _counters.StoreCommits);
-        Interlocked.Add(ref _counters.Stored, _group.Count);
-        Interlocked.Add(ref _counters.PendingOnDisk, _group.Count);
         foreach (var e in _group)
         {
             e.SetCommitted();
         }
 
         HandOver();
+
+        // Counted after the hand-over: once EventsStored shows an event, the scheduler has it (or it is
+        // on disk only, past the memory budget).
+        Interlocked.Increment(ref _counters.StoreCommits);
+        Interlocked.Add(ref _counters.Stored, _group.Count);
+        Interlocked.Add(ref _counters.PendingOnDisk, _group.Count);
         _group.Clear();
         _counters.NotifyChanged();
     }
