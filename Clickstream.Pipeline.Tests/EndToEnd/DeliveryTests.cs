@@ -21,12 +21,11 @@ public class DeliveryTests
     {
         var pipeline = _harness.Create();
         pipeline.Pause();
-        for (var i = 0; i < 10; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.PageView(i));
-        }
 
-        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(10));
+        // Many at once, so that they share group commits: the last group is what a race would miss.
+        await Task.WhenAll(Enumerable.Range(0, 500).Select(i => pipeline.TrackAsync(SampleEvents.PageView(i)).AsTask()));
+
+        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(500));
     }
 
     [Test]
