@@ -1,2 +1,78 @@
-// Standalone entry point: filled in by the collector work.
+// Standalone Raccoon-compatible collector: dotnet run --project Clickstream.Collector -- --port 8080 [--host 127.0.0.1]
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Clickstream.Collector;
+
+const int UsageError = 2;
+const int StartFailure = 1;
+
+CommandLine.Result parsed = CommandLine.Parse(args);
+if (parsed.ShowHelp)
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+if (parsed.Options is null)
+{
+    Console.Error.WriteLine($"error: {parsed.Error}");
+    Console.Error.WriteLine();
+    Console.Error.WriteLine(CommandLine.Usage);
+    return UsageError;
+}
+
+using var stop = new CancellationTokenSource();
+void OnSignal(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stop.Cancel();
+}
+
+using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+RaccoonCollector collector;
+try
+{
+    collector = await RaccoonCollector.StartAsync(parsed.Options, stop.Token);
+}
+catch (IOException e)
+{
+    Console.Error.WriteLine($"error: cannot listen on {parsed.Options.Host}:{parsed.Options.Port}: {e.Message}");
+    return StartFailure;
+}
+
+await using (collector)
+{
+    Console.WriteLine($"Raccoon collector listening: POST {collector.EventsEndpoint} (application/proto, application/json), GET {collector.BaseAddress}ping. Ctrl+C to stop.");
+
+    CollectorStats stats = collector.Stats;
+    long lastRequests = 0;
+    long lastEvents = 0;
+    long lastTimestamp = Stopwatch.GetTimestamp();
+    using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+    try
+    {
+        while (await timer.WaitForNextTickAsync(stop.Token))
+        {
+            long requests = stats.Requests;
+            long events = stats.Events;
+            long now = Stopwatch.GetTimestamp();
+            double seconds = Stopwatch.GetElapsedTime(lastTimestamp, now).TotalSeconds;
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{DateTime.Now:HH:mm:ss}  {(requests - lastRequests) / seconds,8:F0} requests/s  {(events - lastEvents) / seconds,10:F0} events/s  total {events} events, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed"));
+            (lastRequests, lastEvents, lastTimestamp) = (requests, events, now);
+        }
+    }
+    catch (OperationCanceledException) when (stop.IsCancellationRequested)
+    {
+    }
+
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"Stopping: {stats.Requests} requests ({stats.AcceptedRequests} accepted, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed), {stats.Events} events."));
+}
+
 return 0;

@@ -1,0 +1,335 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Clickstream.Collector;
+using Clickstream.Pipeline.Raccoon;
+using Clickstream.Pipeline.Transports;
+using Clickstream.Samples;
+using Google.Protobuf;
+using Microsoft.Extensions.Time.Testing;
+using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
+
+namespace Clickstream.Pipeline.Tests.Collector;
+
+[CancelAfter(30_000)]
+public class RaccoonCollectorTests
+{
+    private HttpClient _client = null!;
+    private RaccoonCollector _collector = null!;
+
+    [OneTimeSetUp]
+    public void CreateClient() => _client = new HttpClient();
+
+    [OneTimeTearDown]
+    public void DisposeClient() => _client.Dispose();
+
+    [SetUp]
+    public async Task StartCollector() =>
+        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { TimeProvider = new FakeTimeProvider(Now) });
+
+    [TearDown]
+    public async Task StopCollector() => await _collector.DisposeAsync();
+
+    [Test]
+    public void StartAsync_default_options_listen_on_an_ephemeral_loopback_port()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_collector.BaseAddress.Host, Is.EqualTo("127.0.0.1"));
+            Assert.That(_collector.BaseAddress.Port, Is.Not.Zero);
+            Assert.That(_collector.EventsEndpoint, Is.EqualTo(new Uri(_collector.BaseAddress, "/api/v1/events")));
+        }
+    }
+
+    [Test]
+    public async Task Post_proto_batch_is_accepted_with_its_req_guid_and_recorded()
+    {
+        SendEventRequest request = Batch("req-proto", pageViews: 3, clicks: 2);
+
+        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, request);
+        SendEventResponse answer = await ReadAnswerAsync(response, Proto);
+
+        CollectorStats stats = _collector.Stats;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(response.Content.Headers.ContentType?.ToString(), Is.EqualTo(Proto));
+            Assert.That(answer.Status, Is.EqualTo(Status.Success));
+            Assert.That(answer.Code, Is.EqualTo(Code.Ok));
+            Assert.That(answer.Data["req_guid"], Is.EqualTo("req-proto"));
+            Assert.That(answer.SentTime, Is.EqualTo(Now.ToUnixTimeSeconds()));
+            Assert.That(answer.Reason, Is.Empty);
+            Assert.That(stats.Requests, Is.EqualTo(1));
+            Assert.That(stats.AcceptedRequests, Is.EqualTo(1));
+            Assert.That(stats.Events, Is.EqualTo(5));
+            Assert.That(stats.EventsByType(), Is.EquivalentTo(new Dictionary<string, long> { ["pageview"] = 3, ["click"] = 2 }));
+            Assert.That(stats.RequestIds(), Is.EqualTo(new[] { "req-proto" }));
+            Assert.That(stats.ReceivedEvents(), Has.Count.EqualTo(5));
+            Assert.That(stats.ReceivedEvents()[0].RequestGuid, Is.EqualTo("req-proto"));
+            Assert.That(stats.ReceivedEvents()[0].Type, Is.EqualTo("pageview"));
+            Assert.That(stats.ReceivedEvents()[4].Type, Is.EqualTo("click"));
+            Assert.That(stats.ReceivedEvents()[0].Bytes, Is.EqualTo(SampleEvents.PageView(0).ToByteArray()));
+            Assert.That(stats.ReceivedEvents()[4].Bytes, Is.EqualTo(SampleEvents.Click(1).ToByteArray()));
+        }
+    }
+
+    [Test]
+    public async Task Post_json_batch_is_accepted_and_answered_in_json()
+    {
+        SendEventRequest request = Batch("req-json", pageViews: 2);
+
+        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, ToJson(request), Json);
+        string body = await response.Content.ReadAsStringAsync(Guard());
+        SendEventResponse answer = RaccoonJson.ReadResponse(Encoding.UTF8.GetBytes(body));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(response.Content.Headers.ContentType?.ToString(), Is.EqualTo(Json));
+            Assert.That(body, Is.EqualTo("""{"status":1,"code":1,"sent_time":1790000000,"data":{"req_guid":"req-json"}}"""));
+            Assert.That(answer.Data["req_guid"], Is.EqualTo("req-json"));
+            Assert.That(_collector.Stats.Events, Is.EqualTo(2));
+            Assert.That(_collector.Stats.ReceivedEvents()[1].Bytes, Is.EqualTo(SampleEvents.PageView(1).ToByteArray()));
+        }
+    }
+
+    [Test]
+    public async Task Post_empty_proto_body_is_accepted_as_an_empty_request_like_raccoon()
+    {
+        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, [], Proto);
+        SendEventResponse answer = await ReadAnswerAsync(response, Proto);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(answer.Code, Is.EqualTo(Code.Ok));
+            Assert.That(answer.Data["req_guid"], Is.Empty);
+            Assert.That(_collector.Stats.AcceptedRequests, Is.EqualTo(1));
+            Assert.That(_collector.Stats.Events, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Post_large_batch_arriving_in_many_reads_is_accepted()
+    {
+        // About 4 MB: well past Kestrel's 1 MB request buffer, so the body is consumed in many reads.
+        SendEventRequest request = Batch("req-large", pageViews: 20_000);
+
+        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, request);
+        SendEventResponse answer = await ReadAnswerAsync(response, Proto);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(answer.Data["req_guid"], Is.EqualTo("req-large"));
+            Assert.That(_collector.Stats.Events, Is.EqualTo(20_000));
+            Assert.That(_collector.Stats.ReceivedEvents()[19_999].Bytes, Is.EqualTo(SampleEvents.PageView(19_999).ToByteArray()));
+        }
+    }
+
+    [TestCase("text/plain", TestName = "Post_text_plain_answers_400_bad_request_in_json")]
+    [TestCase("application/x-protobuf", TestName = "Post_x_protobuf_answers_400_bad_request_in_json")]
+    [TestCase("application/json; charset=utf-8", TestName = "Post_json_with_charset_answers_400_bad_request_like_raccoon")]
+    [TestCase("Application/Proto", TestName = "Post_content_type_in_other_case_answers_400_bad_request_like_raccoon")]
+    public async Task Post_unknown_content_type_answers_400_bad_request_in_json(string contentType)
+    {
+        byte[] body = Batch("req-bad-type", pageViews: 1).ToByteArray();
+
+        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, body, contentType);
+        SendEventResponse answer = await ReadAnswerAsync(response, Json);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(response.Content.Headers.ContentType?.ToString(), Is.EqualTo(contentType), "Raccoon echoes the request's type");
+            Assert.That(answer.Status, Is.EqualTo(Status.Error));
+            Assert.That(answer.Code, Is.EqualTo(Code.BadRequest));
+            Assert.That(answer.Reason, Is.EqualTo("invalid content type"));
+            Assert.That(answer.SentTime, Is.EqualTo(Now.ToUnixTimeSeconds()));
+            Assert.That(_collector.Stats.RejectedRequests, Is.EqualTo(1));
+            Assert.That(_collector.Stats.Events, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Post_without_content_type_answers_400_bad_request()
+    {
+        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, [1, 2, 3], contentType: null);
+        SendEventResponse answer = await ReadAnswerAsync(response, Json);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(answer.Code, Is.EqualTo(Code.BadRequest));
+            Assert.That(answer.Reason, Is.EqualTo("invalid content type"));
+        }
+    }
+
+    [TestCase(Proto, new byte[] { 0x0A, 0xFF, 0x01 }, TestName = "Post_truncated_proto_answers_400_deserialization_failure")]
+    [TestCase(Proto, new byte[] { 0x1A, 0x02, 0x0A, 0x05 }, TestName = "Post_proto_event_overrunning_its_length_answers_400_deserialization_failure")]
+    [TestCase(Json, new byte[] { (byte)'}', (byte)'{', (byte)'}' }, TestName = "Post_malformed_json_answers_400_deserialization_failure")]
+    [TestCase(Json, new byte[0], TestName = "Post_empty_json_body_answers_400_deserialization_failure")]
+    public async Task Post_malformed_body_answers_400_deserialization_failure(string contentType, byte[] body)
+    {
+        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, body, contentType);
+        SendEventResponse answer = await ReadAnswerAsync(response, contentType);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(response.Content.Headers.ContentType?.ToString(), Is.EqualTo(contentType));
+            Assert.That(answer.Status, Is.EqualTo(Status.Error));
+            Assert.That(answer.Code, Is.EqualTo(Code.BadRequest));
+            Assert.That(answer.Reason, Is.EqualTo("deserialization failure"));
+            Assert.That(_collector.Stats.RejectedRequests, Is.EqualTo(1));
+            Assert.That(_collector.Stats.AcceptedRequests, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Post_unreadable_chunked_body_answers_500_internal_error()
+    {
+        // A chunk size that is not hex: Kestrel fails the body read, which Raccoon answers 500.
+        string raw =
+            "POST /api/v1/events HTTP/1.1\r\n" +
+            $"Host: {_collector.BaseAddress.Authority}\r\n" +
+            "Content-Type: application/json\r\n" +
+            "Transfer-Encoding: chunked\r\n" +
+            "\r\n" +
+            "zz\r\n{}\r\n0\r\n\r\n";
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_collector.BaseAddress.Host, _collector.BaseAddress.Port, Guard());
+        NetworkStream stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(raw), Guard());
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        string answer = await reader.ReadToEndAsync(Guard());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(answer, Does.StartWith("HTTP/1.1 500 "));
+            Assert.That(answer, Does.EndWith("""{"status":2,"code":3,"sent_time":1790000000,"reason":"deserialization failure"}"""));
+            Assert.That(_collector.Stats.RejectedRequests, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task Get_ping_answers_pong()
+    {
+        using HttpResponseMessage response = await _client.GetAsync(new Uri(_collector.BaseAddress, "/ping"), Guard());
+        string body = await response.Content.ReadAsStringAsync(Guard());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(body, Is.EqualTo("pong"));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+            Assert.That(_collector.Stats.Requests, Is.Zero, "pings are not event requests");
+        }
+    }
+
+    [Test]
+    public async Task Get_events_endpoint_answers_405_method_not_allowed()
+    {
+        using HttpResponseMessage response = await _client.GetAsync(_collector.EventsEndpoint, Guard());
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+    }
+
+    [Test]
+    public async Task WaitForEventsAsync_count_reached_by_later_requests_completes()
+    {
+        Task wait = _collector.WaitForEventsAsync(10, Guard());
+        Assert.That(wait.IsCompleted, Is.False, "nothing was sent yet");
+
+        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 6)))
+        {
+        }
+
+        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("b", pageViews: 4)))
+        {
+        }
+
+        await wait;
+        Assert.That(_collector.Stats.RequestIds(), Is.EqualTo(new[] { "a", "b" }));
+    }
+
+    [Test]
+    public async Task WaitForEventsAsync_count_already_reached_completes_at_once()
+    {
+        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
+        {
+        }
+
+        Assert.That(_collector.WaitForEventsAsync(3, Guard()).IsCompletedSuccessfully, Is.True);
+    }
+
+    [Test]
+    public void WaitForEventsAsync_canceled_wait_is_canceled()
+    {
+        using var cancel = new CancellationTokenSource();
+        Task wait = _collector.WaitForEventsAsync(1, cancel.Token);
+
+        cancel.Cancel();
+
+        Assert.That(async () => await wait, Throws.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public async Task DisposeAsync_pending_wait_fails_with_ObjectDisposedException()
+    {
+        Task wait = _collector.WaitForEventsAsync(1, Guard());
+
+        await _collector.DisposeAsync();
+
+        Assert.That(async () => await wait, Throws.InstanceOf<ObjectDisposedException>());
+    }
+
+    [Test]
+    public async Task Reset_zeroes_counters_and_forgets_received_events()
+    {
+        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
+        {
+        }
+
+        _collector.Stats.Reset();
+
+        CollectorStats stats = _collector.Stats;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(stats.Requests, Is.Zero);
+            Assert.That(stats.AcceptedRequests, Is.Zero);
+            Assert.That(stats.Events, Is.Zero);
+            Assert.That(stats.EventsByType(), Is.Empty);
+            Assert.That(stats.RequestIds(), Is.Empty);
+            Assert.That(stats.ReceivedEvents(), Is.Empty);
+        }
+    }
+
+    [Test]
+    public async Task KeepEvents_off_counts_events_without_keeping_them()
+    {
+        await using RaccoonCollector collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false });
+
+        using (await PostProtoAsync(_client, collector.EventsEndpoint, Batch("a", pageViews: 2, clicks: 1)))
+        {
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(collector.Stats.Events, Is.EqualTo(3));
+            Assert.That(collector.Stats.EventsByType(), Is.EquivalentTo(new Dictionary<string, long> { ["pageview"] = 2, ["click"] = 1 }));
+            Assert.That(collector.Stats.ReceivedEvents(), Is.Empty);
+            Assert.That(collector.Stats.RequestIds(), Is.Empty);
+        }
+    }
+
+    [Test]
+    public void StartAsync_invalid_options_throws_naming_each_problem()
+    {
+        var options = new CollectorOptions { Host = "example.org", Port = 70_000 };
+
+        Assert.That(
+            async () => await RaccoonCollector.StartAsync(options),
+            Throws.ArgumentException.With.Message.Contains("Host").And.Message.Contains("Port"));
+    }
+}
