@@ -1,0 +1,137 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using Clickstream.Benchmarks.Support;
+using Clickstream.Pipeline;
+using Clickstream.Samples;
+using Google.Protobuf;
+using LiteDB;
+
+namespace Clickstream.Benchmarks;
+
+/// <summary>
+/// Durable ingest on real LiteDB files, in events per second: the pipeline's QoS1 group commit (concurrent
+/// producers each awaiting TrackAsync) against plain LiteDB, one insert per event (each its own commit) and one
+/// transaction of 1,000 documents. Every method reports per event (OperationsPerInvoke), so Ratio and Op/s
+/// (events/s) compare; the invocation count is fixed so that all three share one job despite the pipeline's
+/// iteration setup.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(EventsPerSecondConfig))]
+[InvocationCount(4)]
+public class StoreIngestBenchmarks
+{
+    private const int EventsPerInvoke = 1_000;
+    private const int Producers = 64;
+
+    private readonly byte[] _eventBytes = SampleEvents.PageView(1).ToByteArray();
+    private readonly PageView _event = SampleEvents.PageView(1);
+    private PipelineFixture? _fixture;
+    private ClickstreamPipeline? _pipeline;
+    private LiteDatabase? _database;
+    private ILiteCollection<BsonDocument>? _events;
+    private long _nextId;
+
+    [GlobalSetup]
+    public async Task SetupAsync()
+    {
+        _fixture = await PipelineFixture.StartAsync();
+        _pipeline = _fixture.CreatePipeline("pipeline");
+
+        // The same layout as the pipeline's store: events keyed by an increasing Int64, raw BsonDocument.
+        _database = new LiteDatabase(new ConnectionString { Filename = _fixture.FilePath("litedb"), Connection = ConnectionType.Direct });
+        _events = _database.GetCollection("events", BsonAutoId.Int64);
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerInvoke)]
+    public void LiteDbInsertPerEvent()
+    {
+        for (var i = 0; i < EventsPerInvoke; i++)
+        {
+            _events!.Insert(NewDocument());
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public void LiteDbTransactionOf1000()
+    {
+        _database!.BeginTrans();
+        for (var i = 0; i < EventsPerInvoke; i++)
+        {
+            _events!.Insert(NewDocument());
+        }
+
+        _database.Commit();
+    }
+
+    [IterationSetup(Target = nameof(PipelineQoS1GroupCommit))]
+    public void PauseDelivery() => _pipeline!.Pause();
+
+    /// <summary>
+    /// Delivery is paused while this runs, so the store does the same work as the LiteDB methods (commits, no
+    /// acks deleting events); IterationCleanup delivers and deletes what was stored, unmeasured.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public Task PipelineQoS1GroupCommit()
+    {
+        var remaining = EventsPerInvoke;
+        var producers = new Task[Producers];
+        for (var i = 0; i < producers.Length; i++)
+        {
+            producers[i] = ProduceAsync();
+        }
+
+        return Task.WhenAll(producers);
+
+        async Task ProduceAsync()
+        {
+            while (Interlocked.Decrement(ref remaining) >= 0)
+            {
+                await _pipeline!.TrackAsync(_event);
+            }
+        }
+    }
+
+    [IterationCleanup(Target = nameof(PipelineQoS1GroupCommit))]
+    public void DeliverStored()
+    {
+        _pipeline!.Resume();
+        _pipeline.FlushAsync().GetAwaiter().GetResult();
+        var statistics = _pipeline.GetStatistics();
+        if (statistics.EventsStored != statistics.DurableEventsTracked || statistics.EventsPendingOnDisk != 0)
+        {
+            throw new InvalidOperationException($"The pipeline did not store and deliver every event it was given: {statistics}");
+        }
+    }
+
+    /// <summary>Every iteration starts from an empty collection, as the pipeline's does once its events are acknowledged.</summary>
+    [IterationCleanup(Targets = [nameof(LiteDbInsertPerEvent), nameof(LiteDbTransactionOf1000)])]
+    public void EmptyCollection() => _events!.DeleteAll();
+
+    [GlobalCleanup]
+    public async Task CleanupAsync()
+    {
+        var statistics = _pipeline!.GetStatistics();
+        if (statistics.DurableEventsTracked > 0)
+        {
+            Console.WriteLine($"// pipeline: {statistics}");
+        }
+
+        _database!.Dispose();
+        await _fixture!.DisposeAsync();
+    }
+
+    private BsonDocument NewDocument() => new()
+    {
+        ["_id"] = ++_nextId,
+        ["g"] = Guid.NewGuid(),
+        ["t"] = DateTime.UtcNow.Ticks,
+        ["y"] = "pageview",
+        ["b"] = _eventBytes,
+    };
+
+    private sealed class EventsPerSecondConfig : ManualConfig
+    {
+        public EventsPerSecondConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
+    }
+}

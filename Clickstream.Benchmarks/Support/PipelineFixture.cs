@@ -1,0 +1,53 @@
+using Clickstream.Collector;
+using Clickstream.Pipeline;
+
+namespace Clickstream.Benchmarks.Support;
+
+/// <summary>
+/// A real collector in process (events not kept, so memory stays flat) and pipelines whose LiteDB files live in a
+/// temp folder that is deleted on dispose.
+/// </summary>
+internal sealed class PipelineFixture : IAsyncDisposable
+{
+    private readonly List<ClickstreamPipeline> _pipelines = [];
+
+    private PipelineFixture(RaccoonCollector collector, DirectoryInfo folder)
+    {
+        Collector = collector;
+        Folder = folder;
+    }
+
+    public RaccoonCollector Collector { get; }
+
+    public DirectoryInfo Folder { get; }
+
+    public static async Task<PipelineFixture> StartAsync()
+    {
+        var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false });
+        return new PipelineFixture(collector, Directory.CreateTempSubdirectory("clickstream-bench-"));
+    }
+
+    /// <summary>A path for a LiteDB file of its own in the fixture's folder.</summary>
+    public string FilePath(string name) => Path.Combine(Folder.FullName, name + ".db");
+
+    /// <summary>A pipeline pointed at the collector, storing in <c>name.db</c>; disposed with the fixture.</summary>
+    public ClickstreamPipeline CreatePipeline(string name, Action<ClickstreamOptions>? configure = null)
+    {
+        var options = new ClickstreamOptions { Endpoint = Collector.EventsEndpoint, StoragePath = FilePath(name) };
+        configure?.Invoke(options);
+        var pipeline = ClickstreamPipeline.Create(options);
+        _pipelines.Add(pipeline);
+        return pipeline;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var pipeline in _pipelines)
+        {
+            await pipeline.DisposeAsync();
+        }
+
+        await Collector.DisposeAsync();
+        Folder.Delete(recursive: true);
+    }
+}
