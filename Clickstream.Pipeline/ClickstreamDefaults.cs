@@ -10,6 +10,8 @@ internal static class ClickstreamDefaults
     public const int MaxInMemoryStoredEvents = 20_000;
     public const int MaxConcurrentRequests = 4;
 
+    public const string GrpcServiceName = "raystack.raccoon.v1beta1.EventService";
+
     /// <summary>Largest response body read from the server; Raccoon's are about 100 bytes.</summary>
     public const int MaxResponseBytes = 64 * 1024;
 

@@ -1,3 +1,4 @@
+using System.Net.Security;
 using Microsoft.Extensions.Logging;
 
 namespace Clickstream.Pipeline;
@@ -10,9 +11,35 @@ namespace Clickstream.Pipeline;
 public sealed class ClickstreamOptions
 {
     /// <summary>
-    /// The Raccoon REST endpoint, e.g. <c>http://host:8080/api/v1/events</c>. Required.
+    /// Where Raccoon listens, for the chosen <see cref="Transport"/>: the REST URL
+    /// (<c>http://host:8080/api/v1/events</c>), the gRPC address (<c>http://host:8081</c>) or the WebSocket
+    /// URL (<c>ws://host:8080/api/v1/events</c>); https and wss for TLS. Required.
     /// </summary>
     public Uri? Endpoint { get; set; }
+
+    /// <summary>The protocol. The default value is <see cref="ClickstreamTransport.Http"/> (REST with protobuf bodies).</summary>
+    public ClickstreamTransport Transport { get; set; } = ClickstreamTransport.Http;
+
+    /// <summary>
+    /// Returns the <c>Authorization</c> header value (e.g. <c>Bearer …</c>); called before every request, and
+    /// before every WebSocket connection, so tokens can rotate. The default value is <see langword="null"/> (no header).
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string>>? AuthorizationProvider { get; set; }
+
+    /// <summary>
+    /// Validates the server's TLS certificate instead of the system's trust store, e.g. to pin a certificate.
+    /// The default value is <see langword="null"/>: system trust.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; set; }
+
+    /// <summary>Settings of the WebSocket transport.</summary>
+    public WebSocketTransportOptions WebSocket { get; } = new();
+
+    /// <summary>
+    /// The gRPC service of <c>SendEvent</c>. The default value is <c>raystack.raccoon.v1beta1.EventService</c>;
+    /// older Raccoon servers use <c>odpf.raccoon.EventService</c> (wire-compatible otherwise).
+    /// </summary>
+    public string GrpcServiceName { get; set; } = ClickstreamDefaults.GrpcServiceName;
 
     /// <summary>
     /// The LiteDB file that holds QoS1 events until the server acknowledges them. The default value is
@@ -87,7 +114,10 @@ public sealed class ClickstreamOptions
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = ClickstreamDefaults.ShutdownTimeout;
 
-    /// <summary>Headers sent with every request, e.g. <c>X-User-ID</c> and <c>X-User-Group</c>. Empty by default.</summary>
+    /// <summary>
+    /// Headers sent with every request, e.g. <c>X-User-ID</c> and <c>X-User-Group</c>: HTTP headers, gRPC
+    /// metadata, or WebSocket upgrade headers. Empty by default.
+    /// </summary>
     public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The clock of every timer and timestamp of the pipeline. The default value is <see cref="TimeProvider.System"/>.</summary>
@@ -97,8 +127,9 @@ public sealed class ClickstreamOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
-    /// An <see cref="HttpMessageHandler"/> for the HTTP transport (a proxy, a test handler). The pipeline does
-    /// not dispose it. The default value is <see langword="null"/>: the pipeline makes its own.
+    /// An <see cref="HttpMessageHandler"/> for the HTTP and gRPC transports (a proxy, a test handler). The
+    /// pipeline does not dispose it, and <see cref="ServerCertificateValidation"/> does not apply to it. The
+    /// default value is <see langword="null"/>: the pipeline makes its own.
     /// </summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
 }

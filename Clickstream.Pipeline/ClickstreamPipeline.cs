@@ -80,7 +80,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// by an earlier run (pending or in flight) are scheduled again.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message lists every invalid option.</exception>
-    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, static s => new HttpProtoTransport(s));
+    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, TransportFactory.Create);
 
     internal static ClickstreamPipeline Create(ClickstreamOptions options, Func<PipelineSettings, IEventTransport> transportFactory) =>
         new(PipelineSettings.Create(options), transportFactory);

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Globalization;
+using System.Net.Security;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,6 +34,11 @@ internal sealed class PipelineSettings
         TimeProvider = o.TimeProvider;
         LoggerFactory = o.LoggerFactory ?? NullLoggerFactory.Instance;
         HttpMessageHandler = o.HttpMessageHandler;
+        Transport = o.Transport;
+        AuthorizationProvider = o.AuthorizationProvider;
+        ServerCertificateValidation = o.ServerCertificateValidation;
+        WebSocket = o.WebSocket.Clone();
+        GrpcServiceName = o.GrpcServiceName;
     }
 
     public Uri Endpoint { get; }
@@ -54,6 +60,11 @@ internal sealed class PipelineSettings
     public TimeProvider TimeProvider { get; }
     public ILoggerFactory LoggerFactory { get; }
     public HttpMessageHandler? HttpMessageHandler { get; }
+    public ClickstreamTransport Transport { get; }
+    public Func<CancellationToken, ValueTask<string>>? AuthorizationProvider { get; }
+    public RemoteCertificateValidationCallback? ServerCertificateValidation { get; }
+    public WebSocketTransportOptions WebSocket { get; }
+    public string GrpcServiceName { get; }
 
     /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
@@ -62,13 +73,38 @@ internal sealed class PipelineSettings
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
 
+        if (!Enum.IsDefined(options.Transport))
+        {
+            errors.Add($"{nameof(ClickstreamOptions.Transport)} is not a known transport; was {options.Transport}.");
+        }
+
         if (options.Endpoint is null)
         {
             errors.Add($"{nameof(ClickstreamOptions.Endpoint)} is required.");
         }
-        else if (!options.Endpoint.IsAbsoluteUri || (options.Endpoint.Scheme != Uri.UriSchemeHttp && options.Endpoint.Scheme != Uri.UriSchemeHttps))
+        else
         {
-            errors.Add($"{nameof(ClickstreamOptions.Endpoint)} must be an absolute http or https URI; was '{options.Endpoint}'.");
+            var webSocket = options.Transport == ClickstreamTransport.WebSocket;
+            var (secure, plain) = webSocket ? (Uri.UriSchemeWss, Uri.UriSchemeWs) : (Uri.UriSchemeHttps, Uri.UriSchemeHttp);
+            if (!options.Endpoint.IsAbsoluteUri || (options.Endpoint.Scheme != plain && options.Endpoint.Scheme != secure))
+            {
+                errors.Add($"{nameof(ClickstreamOptions.Endpoint)} must be an absolute {plain} or {secure} URI for the {options.Transport} transport; was '{options.Endpoint}'.");
+            }
+        }
+
+        var ws = options.WebSocket;
+        Positive(errors, ws.MaxInFlightBatches, "WebSocket." + nameof(WebSocketTransportOptions.MaxInFlightBatches));
+        Positive(errors, ws.AckTimeout, "WebSocket." + nameof(WebSocketTransportOptions.AckTimeout));
+        Positive(errors, ws.KeepAliveInterval, "WebSocket." + nameof(WebSocketTransportOptions.KeepAliveInterval));
+        Positive(errors, ws.ReconnectBaseDelay, "WebSocket." + nameof(WebSocketTransportOptions.ReconnectBaseDelay));
+        if (ws.ReconnectMaxDelay < ws.ReconnectBaseDelay)
+        {
+            errors.Add($"WebSocket.{nameof(WebSocketTransportOptions.ReconnectMaxDelay)} ({ws.ReconnectMaxDelay}) must not be less than WebSocket.{nameof(WebSocketTransportOptions.ReconnectBaseDelay)} ({ws.ReconnectBaseDelay}).");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.GrpcServiceName) || options.GrpcServiceName.Contains('/', StringComparison.Ordinal))
+        {
+            errors.Add($"{nameof(ClickstreamOptions.GrpcServiceName)} must be a service's full name such as '{ClickstreamDefaults.GrpcServiceName}'; was '{options.GrpcServiceName}'.");
         }
 
         if (string.IsNullOrWhiteSpace(options.StoragePath))

@@ -65,7 +65,7 @@ public class DeliveryTests
         using var gate = new CancellationTokenSource();
         var pipeline = _harness.Create(
             o => o.MaxBatchSize = 1,
-            settings => new GatedTransport(new HttpProtoTransport(settings), blocked, gate.Token));
+            settings => new GatedTransport(new HttpTransport(settings, json: false), blocked, gate.Token));
         await pipeline.TrackAsync(SampleEvents.PageView(1));
         var flush = pipeline.FlushAsync(_harness.Guard);
         await pipeline.TrackAsync(SampleEvents.PageView(2));

@@ -136,7 +136,7 @@ public class FailureTests
     [Test]
     public async Task Exception_inside_a_send_does_not_stop_the_pipeline()
     {
-        var pipeline = Create(transport: settings => new ThrowOnceTransport(new HttpProtoTransport(settings)));
+        var pipeline = Create(transport: settings => new ThrowOnceTransport(new HttpTransport(settings, json: false)));
         for (var i = 0; i < 10; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));

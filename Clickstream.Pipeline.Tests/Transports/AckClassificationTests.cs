@@ -21,20 +21,20 @@ public class AckClassificationTests
     [Test]
     public void Success_ok_with_the_requests_guid_is_an_ack()
     {
-        Assert.That(HttpProtoTransport.Classify(200, Response(Status.Success, Code.Ok, Request.ToString()), null, Request).IsAcknowledged, Is.True);
+        Assert.That(RaccoonAck.Classify(200, Response(Status.Success, Code.Ok, Request.ToString()), null, Request).IsAcknowledged, Is.True);
     }
 
     [Test]
     public void Success_ok_with_another_valid_guid_is_not_an_ack()
     {
-        var outcome = HttpProtoTransport.Classify(200, Response(Status.Success, Code.Ok, Guid.NewGuid().ToString()), null, Request);
+        var outcome = RaccoonAck.Classify(200, Response(Status.Success, Code.Ok, Guid.NewGuid().ToString()), null, Request);
         Assert.That(outcome.Result, Is.EqualTo(SendResult.InvalidResponse));
     }
 
     [Test]
     public void Success_ok_without_a_guid_is_not_an_ack()
     {
-        Assert.That(HttpProtoTransport.Classify(200, Response(Status.Success, Code.Ok, null), null, Request).Result, Is.EqualTo(SendResult.InvalidResponse));
+        Assert.That(RaccoonAck.Classify(200, Response(Status.Success, Code.Ok, null), null, Request).Result, Is.EqualTo(SendResult.InvalidResponse));
     }
 
     // Enums as numbers and names: the wire types are internal, and a public test method cannot take them.
@@ -48,13 +48,13 @@ public class AckClassificationTests
     [TestCase(200, 0, 0, "ServerError")]
     public void Anything_else_is_a_failure_of_its_kind(int status, int responseStatus, int code, string expected)
     {
-        var outcome = HttpProtoTransport.Classify(status, Response((Status)responseStatus, (Code)code, Request.ToString()), null, Request);
+        var outcome = RaccoonAck.Classify(status, Response((Status)responseStatus, (Code)code, Request.ToString()), null, Request);
         Assert.That(outcome.Result.ToString(), Is.EqualTo(expected));
     }
 
     [Test]
     public void Unparsable_body_is_an_invalid_response()
     {
-        Assert.That(HttpProtoTransport.Classify(200, null, "bad body", Request).Result, Is.EqualTo(SendResult.InvalidResponse));
+        Assert.That(RaccoonAck.Classify(200, null, "bad body", Request).Result, Is.EqualTo(SendResult.InvalidResponse));
     }
 }

@@ -1,0 +1,70 @@
+using System.Buffers;
+using Clickstream.Pipeline.Processing;
+using Clickstream.Pipeline.Raccoon;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace Clickstream.Pipeline.Transports;
+
+/// <summary>
+/// One encoded <c>SendEventRequest</c> in a pooled buffer, protobuf (straight from the envelopes, see
+/// <see cref="RaccoonWire"/>) or Raccoon JSON. Dispose returns the buffer.
+/// </summary>
+internal struct RaccoonRequest : IDisposable
+{
+    private byte[]? _buffer;
+
+    private RaccoonRequest(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public readonly byte[] Buffer => _buffer ?? throw new ObjectDisposedException(nameof(RaccoonRequest));
+
+    public readonly ReadOnlyMemory<byte> Memory => Buffer.AsMemory(0, Length);
+
+    public static RaccoonRequest Encode(bool json, Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events) =>
+        json ? EncodeJson(requestGuid, sentTime, events) : EncodeProto(requestGuid, sentTime, events);
+
+    public static RaccoonRequest EncodeProto(Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events)
+    {
+        var size = RaccoonWire.RequestSize(events, sentTime);
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        var written = RaccoonWire.WriteRequest(buffer, requestGuid, sentTime, events);
+        return new RaccoonRequest(buffer, written);
+    }
+
+    /// <summary>JSON is the slow path (base64 text, a message object per event); protobuf is the default everywhere.</summary>
+    public static RaccoonRequest EncodeJson(Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events)
+    {
+        var writer = new ArrayBufferWriter<byte>(RaccoonWire.RequestSize(events, sentTime) * 4 / 3 + 256);
+        RaccoonJson.WriteRequest(ToMessage(requestGuid, sentTime, events), writer);
+        var buffer = ArrayPool<byte>.Shared.Rent(writer.WrittenCount);
+        writer.WrittenSpan.CopyTo(buffer);
+        return new RaccoonRequest(buffer, writer.WrittenCount);
+    }
+
+    /// <summary>The message object for the same request; the event bytes are wrapped, not copied.</summary>
+    public static SendEventRequest ToMessage(Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events)
+    {
+        var request = new SendEventRequest { ReqGuid = requestGuid.ToString(), SentTime = Timestamp.FromDateTimeOffset(sentTime) };
+        foreach (var e in events)
+        {
+            request.Events.Add(new Event { EventBytes = UnsafeByteOperations.UnsafeWrap(e.Bytes), Type = e.TypeInfo.Type });
+        }
+
+        return request;
+    }
+
+    public void Dispose()
+    {
+        if (_buffer is { } buffer)
+        {
+            _buffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

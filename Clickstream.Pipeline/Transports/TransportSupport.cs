@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace Clickstream.Pipeline.Transports;
+
+/// <summary>What the HTTP, JSON and gRPC transports share: the handler with the TLS settings, and the auth header.</summary>
+internal static class TransportSupport
+{
+    /// <summary>
+    /// The options' handler, or a new one with the pipeline's TLS validation; <paramref name="owned"/> says
+    /// whether the caller must dispose it.
+    /// </summary>
+    public static HttpMessageHandler Handler(PipelineSettings settings, out bool owned)
+    {
+        if (settings.HttpMessageHandler is { } handler)
+        {
+            owned = false;
+            return handler;
+        }
+
+        owned = true;
+        var sockets = new SocketsHttpHandler
+        {
+            // Recycle connections so that DNS changes of the collector are seen.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = settings.MaxConcurrentRequests,
+            AutomaticDecompression = DecompressionMethods.None,
+            EnableMultipleHttp2Connections = true,
+        };
+        if (settings.ServerCertificateValidation is { } validate)
+        {
+            sockets.SslOptions.RemoteCertificateValidationCallback = validate;
+        }
+
+        return sockets;
+    }
+
+    /// <summary>The Authorization value for the next request or connection, or null when none is configured.</summary>
+    public static ValueTask<string>? Authorization(PipelineSettings settings, CancellationToken cancellationToken) =>
+        settings.AuthorizationProvider?.Invoke(cancellationToken);
+}
