@@ -11,9 +11,27 @@ internal static class CollectorDefaults
 
     public const bool KeepEvents = true;
 
-    /// <summary>Raccoon's REST events path (POST; GET is the WebSocket upgrade on a real server).</summary>
+    /// <summary>Raccoon's events path: POST for REST, GET for the WebSocket upgrade.</summary>
     public const string EventsPath = "/api/v1/events";
 
     /// <summary>Raccoon's health check path.</summary>
     public const string PingPath = "/ping";
+
+    /// <summary>The header naming the connection's user (Raccoon's <c>SERVER_WEBSOCKET_CONN_ID_HEADER</c>).</summary>
+    public const string UserIdHeader = "X-User-ID";
+
+    /// <summary>The header naming the user's group (Raccoon's <c>SERVER_WEBSOCKET_CONN_GROUP_HEADER</c>).</summary>
+    public const string UserGroupHeader = "X-User-Group";
+
+    /// <summary>The group of a client that sends none (Raccoon's <c>SERVER_WEBSOCKET_CONN_GROUP_DEFAULT</c>).</summary>
+    public const string DefaultUserGroup = "--default--";
+
+    /// <summary>Raccoon's <c>SERVER_WEBSOCKET_MAX_CONN</c>.</summary>
+    public const int MaxConnections = 30_000;
+
+    /// <summary>Raccoon's <c>SERVER_WEBSOCKET_PING_INTERVAL_MS</c>.</summary>
+    public static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Raccoon's <c>SERVER_WEBSOCKET_PONG_WAIT_INTERVAL_MS</c>.</summary>
+    public static readonly TimeSpan PongTimeout = TimeSpan.FromSeconds(60);
 }

@@ -1,41 +1,56 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using Clickstream.Collector.Requests;
+using Clickstream.Collector.WebSockets;
 using Clickstream.Pipeline.Raccoon;
 
 namespace Clickstream.Collector;
 
 /// <summary>What a <see cref="RaccoonCollector"/> received. Thread-safe; counters are read without locks.</summary>
 /// <remarks>
-/// Every POST to the events endpoint ends in exactly one of <see cref="AcceptedRequests"/>,
+/// Every request, on any protocol, ends in exactly one of <see cref="AcceptedRequests"/>,
 /// <see cref="RejectedRequests"/> or <see cref="FailedRequests"/>, so the three add up to <see cref="Requests"/>
 /// once no request is in flight.
 /// </remarks>
 public sealed class CollectorStats
 {
     private readonly bool _keepEvents;
+    private readonly WebSocketConnectionTable _connections;
     private readonly ConcurrentDictionary<string, StrongBox<long>> _eventsByType = new(StringComparer.Ordinal);
     private readonly EventCountWaiters _waiters = new();
 
-    // Guards the two lists so that a request's events stay together and both lists keep the same order.
+    // Guards the lists so that a request's events stay together and all lists keep the same order.
     private readonly Lock _receivedLock = new();
     private readonly List<string> _requestIds = [];
     private readonly List<ReceivedEvent> _receivedEvents = [];
+    private readonly List<ReceivedRequest> _receivedRequests = [];
 
     private long _requests;
     private long _acceptedRequests;
     private long _rejectedRequests;
     private long _failedRequests;
     private long _events;
+    private long _rejectedWebSocketConnections;
 
-    internal CollectorStats(bool keepEvents) => _keepEvents = keepEvents;
+    internal CollectorStats(bool keepEvents, WebSocketConnectionTable connections)
+    {
+        _keepEvents = keepEvents;
+        _connections = connections;
+    }
 
-    /// <summary>POSTs to the events endpoint, whatever their outcome.</summary>
+    /// <summary>
+    /// Requests, whatever their outcome: POSTs to the events endpoint, messages on WebSocket connections, gRPC
+    /// <c>SendEvent</c> calls.
+    /// </summary>
     public long Requests => Interlocked.Read(ref _requests);
 
-    /// <summary>Requests answered 200 SUCCESS (including those answered with a wrong <c>req_guid</c> on purpose).</summary>
+    /// <summary>Requests answered SUCCESS (including those answered with a wrong <c>req_guid</c> on purpose).</summary>
     public long AcceptedRequests => Interlocked.Read(ref _acceptedRequests);
 
-    /// <summary>Requests refused as Raccoon refuses them: unknown content type, unreadable or undecodable body.</summary>
+    /// <summary>
+    /// Requests refused as Raccoon refuses them (unknown content type, unreadable or undecodable body or frame, gRPC
+    /// call without an id), or by <see cref="CollectorOptions.BearerToken"/> or <see cref="CollectorOptions.RequireIdentity"/>.
+    /// </summary>
     public long RejectedRequests => Interlocked.Read(ref _rejectedRequests);
 
     /// <summary>Valid requests answered with an error by <see cref="CollectorFaults"/>; their events are not counted.</summary>
@@ -43,6 +58,18 @@ public sealed class CollectorStats
 
     /// <summary>Events in accepted requests.</summary>
     public long Events => Interlocked.Read(ref _events);
+
+    /// <summary>
+    /// WebSocket connections open now. A connection leaves the count before the server answers the client's close
+    /// frame, and at once when <see cref="CollectorFaults.DropWebSocketConnections"/> drops it.
+    /// </summary>
+    public int OpenWebSocketConnections => _connections.Count;
+
+    /// <summary>
+    /// WebSocket upgrades refused: by the access rules (before the upgrade), or with CODE_MAX_USER_LIMIT_REACHED or
+    /// CODE_MAX_CONNECTION_LIMIT_REACHED (after it).
+    /// </summary>
+    public long RejectedWebSocketConnections => Interlocked.Read(ref _rejectedWebSocketConnections);
 
     /// <summary>A snapshot of accepted events per <c>type</c>.</summary>
     /// <returns>A new dictionary, keyed by type.</returns>
@@ -83,7 +110,20 @@ public sealed class CollectorStats
         }
     }
 
-    /// <summary>Sets every counter to zero and forgets what was received.</summary>
+    /// <summary>
+    /// A snapshot of every accepted request's protocol, identity and <c>Authorization</c>, in the order accepted
+    /// (empty when <see cref="CollectorOptions.KeepEvents"/> is off).
+    /// </summary>
+    /// <returns>A new list.</returns>
+    public IReadOnlyList<ReceivedRequest> ReceivedRequests()
+    {
+        lock (_receivedLock)
+        {
+            return _receivedRequests.ToArray();
+        }
+    }
+
+    /// <summary>Sets every counter to zero and forgets what was received; <see cref="OpenWebSocketConnections"/> stays.</summary>
     /// <remarks>Not atomic with requests in flight: call it while no client is sending.</remarks>
     public void Reset()
     {
@@ -91,6 +131,7 @@ public sealed class CollectorStats
         {
             _requestIds.Clear();
             _receivedEvents.Clear();
+            _receivedRequests.Clear();
         }
 
         _eventsByType.Clear();
@@ -99,6 +140,7 @@ public sealed class CollectorStats
         Interlocked.Exchange(ref _rejectedRequests, 0);
         Interlocked.Exchange(ref _failedRequests, 0);
         Interlocked.Exchange(ref _events, 0);
+        Interlocked.Exchange(ref _rejectedWebSocketConnections, 0);
     }
 
     internal Task WaitForEventsAsync(long count, CancellationToken cancellationToken) =>
@@ -112,7 +154,9 @@ public sealed class CollectorStats
 
     internal void OnFailed() => Interlocked.Increment(ref _failedRequests);
 
-    internal void OnAccepted(SendEventRequest request)
+    internal void OnWebSocketConnectionRejected() => Interlocked.Increment(ref _rejectedWebSocketConnections);
+
+    internal void OnAccepted(SendEventRequest request, in RequestOrigin origin)
     {
         // Hot path (hundreds of thousands of events a second): no LINQ, no closures; the per-type counter is
         // a box updated with Interlocked, so an existing type costs one lookup and no allocation.
@@ -127,6 +171,8 @@ public sealed class CollectorStats
             lock (_receivedLock)
             {
                 _requestIds.Add(request.ReqGuid);
+                _receivedRequests.Add(new ReceivedRequest(
+                    origin.Protocol, request.ReqGuid, origin.Identity.UserId, origin.Identity.Group, origin.Authorization, request.Events.Count));
                 foreach (Event e in request.Events)
                 {
                     _receivedEvents.Add(new ReceivedEvent(request.ReqGuid, e.Type, e.EventBytes.ToByteArray()));

@@ -1,6 +1,9 @@
 using System.Net;
+using Clickstream.Collector.Grpc;
 using Clickstream.Collector.Hosting;
+using Clickstream.Collector.Requests;
 using Clickstream.Collector.Rest;
+using Clickstream.Collector.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -14,14 +17,16 @@ using Microsoft.Extensions.Hosting;
 namespace Clickstream.Collector;
 
 /// <summary>
-/// A Raccoon-compatible collector on Kestrel, for tests, the demo and benchmarks: <c>POST /api/v1/events</c>
-/// (<c>application/proto</c> or <c>application/json</c>) and <c>GET /ping</c>, answered as Raccoon answers them,
-/// with <see cref="Stats"/> of what arrived and <see cref="Faults"/> to switch on.
+/// A Raccoon-compatible collector on Kestrel, for tests, the demo and benchmarks, serving Raccoon's three protocols as
+/// Raccoon answers them: REST (<c>POST /api/v1/events</c>, <c>application/proto</c> or <c>application/json</c>),
+/// WebSocket (<c>GET /api/v1/events</c> upgrade on the same port) and, on a port of its own, gRPC
+/// (<c>EventService/SendEvent</c>); plus <c>GET /ping</c>. <see cref="Stats"/> tell what arrived, <see cref="Faults"/>
+/// inject failures.
 /// </summary>
 /// <example>
 /// <code>
-/// await using var collector = await RaccoonCollector.StartAsync();
-/// // point a client at collector.EventsEndpoint, then:
+/// await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0 });
+/// // point a client at collector.EventsEndpoint, collector.WebSocketEndpoint or collector.GrpcAddress, then:
 /// await collector.WaitForEventsAsync(100, cancellationToken);
 /// </code>
 /// </example>
@@ -31,22 +36,42 @@ public sealed class RaccoonCollector : IAsyncDisposable
     private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 
     private readonly WebApplication _app;
+    private readonly WebApplication? _grpcApp;
+    private readonly CancellationTokenSource _stopping;
     private int _disposed;
 
-    private RaccoonCollector(WebApplication app, Uri baseAddress, CollectorStats stats, CollectorFaults faults)
+    private RaccoonCollector(
+        WebApplication app, WebApplication? grpcApp, CancellationTokenSource stopping, CollectorSettings settings, CollectorStats stats, CollectorFaults faults)
     {
         _app = app;
-        BaseAddress = baseAddress;
-        EventsEndpoint = new Uri(baseAddress, CollectorDefaults.EventsPath);
+        _grpcApp = grpcApp;
+        _stopping = stopping;
+        bool tls = settings.ServerCertificate is not null;
+        BaseAddress = BoundAddress(app, settings.Address, tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp);
+        EventsEndpoint = new Uri(BaseAddress, CollectorDefaults.EventsPath);
+        WebSocketEndpoint = new UriBuilder(EventsEndpoint) { Scheme = tls ? Uri.UriSchemeWss : Uri.UriSchemeWs }.Uri;
+        GrpcAddress = grpcApp is null ? null : BoundAddress(grpcApp, settings.Address, tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp);
         Stats = stats;
         Faults = faults;
     }
 
-    /// <summary>The collector's root, e.g. <c>http://127.0.0.1:41234/</c>, with the port actually bound.</summary>
+    /// <summary>
+    /// The collector's root, e.g. <c>http://127.0.0.1:41234/</c> (https with <see cref="CollectorOptions.ServerCertificate"/>),
+    /// with the port actually bound.
+    /// </summary>
     public Uri BaseAddress { get; }
 
     /// <summary>The REST events endpoint, <see cref="BaseAddress"/> + <c>api/v1/events</c>.</summary>
     public Uri EventsEndpoint { get; }
+
+    /// <summary>The WebSocket endpoint: <see cref="EventsEndpoint"/> as <c>ws://</c> (or <c>wss://</c> with TLS).</summary>
+    public Uri WebSocketEndpoint { get; }
+
+    /// <summary>
+    /// The gRPC address, e.g. <c>http://127.0.0.1:41235/</c> (https with TLS), or null when
+    /// <see cref="CollectorOptions.GrpcPort"/> is null.
+    /// </summary>
+    public Uri? GrpcAddress { get; }
 
     /// <summary>What the collector received.</summary>
     public CollectorStats Stats { get; }
@@ -55,49 +80,50 @@ public sealed class RaccoonCollector : IAsyncDisposable
     public CollectorFaults Faults { get; }
 
     /// <summary>Starts a collector and returns once it is listening.</summary>
-    /// <param name="options">The options, read once; null for the defaults (127.0.0.1, a free port, events kept).</param>
+    /// <param name="options">The options, read once; null for the defaults (127.0.0.1, a free port, no gRPC, events kept).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     /// <returns>The running collector; dispose it to stop it.</returns>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
-    /// <exception cref="IOException">The address could not be bound (e.g. the port is in use).</exception>
+    /// <exception cref="IOException">An address could not be bound (e.g. the port is in use).</exception>
     public static async Task<RaccoonCollector> StartAsync(CollectorOptions? options = null, CancellationToken cancellationToken = default)
     {
         CollectorSettings settings = CollectorSettings.From(options ?? new CollectorOptions());
-        var stats = new CollectorStats(settings.KeepEvents);
-        var faults = new CollectorFaults();
-        var events = new EventsHandler(stats, faults, settings.TimeProvider);
+        var connections = new WebSocketConnectionTable(settings.MaxConnections);
+        var stats = new CollectorStats(settings.KeepEvents, connections);
+        var faults = new CollectorFaults(connections);
+        var stopping = new CancellationTokenSource();
+        var access = new AccessPolicy(settings.BearerToken, settings.RequireIdentity);
+        var acceptor = new RequestAcceptor(stats, faults, settings.TimeProvider, stopping.Token);
 
-        // The empty builder reads no configuration files or environment variables and adds no logging
-        // providers: nothing on the console, no file watchers, and no ASPNETCORE_URLS surprises.
-        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-
-            // Raccoon reads any body size (Go's io.ReadAll); only its Kafka sink limits single events.
-            kestrel.Limits.MaxRequestBodySize = null;
-
-            // HTTP/1.1 only, as Raccoon's REST port. Without TLS there is no ALPN, and Kestrel accepts cleartext
-            // HTTP/2 (prior knowledge, what gRPC clients use) only on an HTTP/2-only endpoint: gRPC needs a
-            // listener of its own, as Raccoon has (port 8081).
-            kestrel.Listen(settings.Address, settings.Port, listen => listen.Protocols = HttpProtocols.Http1);
-        });
-
-        WebApplication app = builder.Build();
-        app.MapGet(CollectorDefaults.PingPath, (RequestDelegate)PingHandler.HandleAsync);
-        app.MapPost(CollectorDefaults.EventsPath, (RequestDelegate)events.HandleAsync);
-
+        WebApplication app = BuildRestApp(settings, access, acceptor, stats, connections);
+        WebApplication? grpcApp = settings.GrpcPort is null ? null : BuildGrpcApp(settings, access, acceptor, stats);
+        bool restStarted = false;
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
-            return new RaccoonCollector(app, BoundAddress(app, settings.Address), stats, faults);
+            restStarted = true;
+            if (grpcApp is not null)
+            {
+                await grpcApp.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return new RaccoonCollector(app, grpcApp, stopping, settings, stats, faults);
         }
         catch
         {
+            // E.g. the gRPC port is taken: the REST listener already runs, and must not outlive the failed start.
+            if (restStarted)
+            {
+                await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
             await app.DisposeAsync().ConfigureAwait(false);
+            if (grpcApp is not null)
+            {
+                await grpcApp.DisposeAsync().ConfigureAwait(false);
+            }
+
+            stopping.Dispose();
             throw;
         }
     }
@@ -112,7 +138,10 @@ public sealed class RaccoonCollector : IAsyncDisposable
         return Stats.WaitForEventsAsync(count, cancellationToken);
     }
 
-    /// <summary>Stops Kestrel: in-flight requests get a few seconds, then their connections are aborted.</summary>
+    /// <summary>
+    /// Stops Kestrel: held answers (<see cref="CollectorFaults.WithholdResponses"/>) and WebSocket connections are
+    /// aborted at once; other in-flight requests get a few seconds, then their connections are aborted.
+    /// </summary>
     /// <returns>A task that completes when the server has stopped.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -122,15 +151,98 @@ public sealed class RaccoonCollector : IAsyncDisposable
         }
 
         Stats.FailWaiters(new ObjectDisposedException(nameof(RaccoonCollector), "The collector stopped before the events arrived."));
+
+        // Before Kestrel's graceful stop, which would otherwise wait its whole budget for calls that never end.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        Faults.DropWebSocketConnections();
+
         using (var budget = new CancellationTokenSource(ShutdownTimeout))
         {
-            await _app.StopAsync(budget.Token).ConfigureAwait(false);
+            Task rest = _app.StopAsync(budget.Token);
+            Task grpc = _grpcApp?.StopAsync(budget.Token) ?? Task.CompletedTask;
+            await Task.WhenAll(rest, grpc).ConfigureAwait(false);
         }
 
         await _app.DisposeAsync().ConfigureAwait(false);
+        if (_grpcApp is not null)
+        {
+            await _grpcApp.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _stopping.Dispose();
     }
 
-    private static Uri BoundAddress(WebApplication app, IPAddress requested)
+    private static WebApplication BuildRestApp(
+        CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats, WebSocketConnectionTable connections)
+    {
+        var events = new EventsHandler(settings, access, acceptor, stats);
+        var webSockets = new WebSocketEventsHandler(settings, access, acceptor, stats, connections);
+
+        WebApplicationBuilder builder = CreateBuilder();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            ConfigureLimits(kestrel);
+
+            // HTTP/1.1 only, as Raccoon's REST port, WebSocket upgrades included. Without TLS there is no ALPN, and
+            // Kestrel accepts cleartext HTTP/2 (prior knowledge, what gRPC clients use) only on an HTTP/2-only
+            // endpoint: gRPC has a listener of its own, as Raccoon has (port 8081).
+            kestrel.Listen(settings.Address, settings.Port, listen => Listen(listen, HttpProtocols.Http1, settings));
+        });
+
+        WebApplication app = builder.Build();
+        app.UseWebSockets(new WebSocketOptions());
+        app.MapGet(CollectorDefaults.PingPath, (RequestDelegate)PingHandler.HandleAsync);
+        app.MapPost(CollectorDefaults.EventsPath, (RequestDelegate)events.HandleAsync);
+        app.MapGet(CollectorDefaults.EventsPath, (RequestDelegate)webSockets.HandleAsync);
+        return app;
+    }
+
+    private static WebApplication BuildGrpcApp(CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
+    {
+        WebApplicationBuilder builder = CreateBuilder();
+        builder.Services.AddRoutingCore();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(new EventServiceHandler(settings, access, acceptor, stats));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            ConfigureLimits(kestrel);
+            kestrel.Listen(settings.Address, settings.GrpcPort!.Value, listen => Listen(listen, HttpProtocols.Http2, settings));
+        });
+
+        WebApplication app = builder.Build();
+        app.MapGrpcService<EventServiceHandler>();
+        return app;
+    }
+
+    private static WebApplicationBuilder CreateBuilder()
+    {
+        // The empty builder reads no configuration files or environment variables and adds no logging
+        // providers: nothing on the console, no file watchers, and no ASPNETCORE_URLS surprises.
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        builder.WebHost.UseKestrelCore();
+        return builder;
+    }
+
+    private static void ConfigureLimits(KestrelServerOptions kestrel)
+    {
+        kestrel.AddServerHeader = false;
+
+        // Raccoon reads any body size (Go's io.ReadAll); only its Kafka sink limits single events.
+        kestrel.Limits.MaxRequestBodySize = null;
+    }
+
+    private static void Listen(ListenOptions listen, HttpProtocols protocols, CollectorSettings settings)
+    {
+        listen.Protocols = protocols;
+        if (settings.ServerCertificate is { } certificate)
+        {
+            listen.UseHttps(certificate);
+        }
+    }
+
+    private static Uri BoundAddress(WebApplication app, IPAddress requested, string scheme)
     {
         IServerAddressesFeature addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
         int port = new Uri(addresses.Addresses.First()).Port;
@@ -139,6 +251,6 @@ public sealed class RaccoonCollector : IAsyncDisposable
         IPAddress dialable = requested.Equals(IPAddress.Any) ? IPAddress.Loopback
             : requested.Equals(IPAddress.IPv6Any) ? IPAddress.IPv6Loopback
             : requested;
-        return new Uri($"http://{new IPEndPoint(dialable, port)}/");
+        return new Uri($"{scheme}://{new IPEndPoint(dialable, port)}/");
     }
 }

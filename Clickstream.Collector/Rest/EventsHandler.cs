@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Clickstream.Collector.Requests;
+using Clickstream.Collector.Wire;
 using Clickstream.Pipeline.Raccoon;
 using Clickstream.Pipeline.Transports;
-using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -12,7 +13,12 @@ namespace Clickstream.Collector.Rest;
 /// <c>POST /api/v1/events</c>, answering as Raccoon's REST handler does (raystack/raccoon server/rest/handler.go),
 /// with async acks: SUCCESS once the body decoded.
 /// </summary>
-internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults, TimeProvider timeProvider)
+/// <remarks>
+/// The collector's access rules (<see cref="CollectorOptions.BearerToken"/>, <see cref="CollectorOptions.RequireIdentity"/>)
+/// come first, as a gateway in front of Raccoon would check them: 401 with a STATUS_ERROR, CODE_BAD_REQUEST body.
+/// Raccoon itself reads the identity headers on REST but requires none.
+/// </remarks>
+internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
 {
     public const string ProtoContentType = "application/proto";
 
@@ -20,12 +26,6 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
     private const string InvalidContentTypeReason = "invalid content type";
     private const string DeserializationFailureReason = "deserialization failure";
 
-    // Injected faults look like Raccoon's sync-ack publish failure ("cannot publish events: %s").
-    private const string InjectedInternalErrorReason = "cannot publish events: injected fault";
-    private const string InjectedBadRequestReason = "injected fault";
-
-    private const string RequestGuidKey = "req_guid";
-    private const int ResponseBufferSize = 256;
     private const int MaxInitialBodyBuffer = 4 * 1024 * 1024;
 
     public async Task HandleAsync(HttpContext context)
@@ -50,12 +50,22 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
             _ => null,
         };
 
+        var identity = ClientIdentity.From(request.Headers, settings);
+        string? authorization = request.Headers.Authorization.Count == 0 ? null : request.Headers.Authorization[0];
+        AccessDecision decision = access.Check(authorization, identity);
+        if (decision != AccessDecision.Allowed)
+        {
+            stats.OnRejected();
+            await HttpAnswer.RefuseAsync(context, decision, format ?? WireFormat.Json, acceptor);
+            return;
+        }
+
         if (format is not { } wire)
         {
             stats.OnRejected();
 
             // Raccoon writes this one as JSON whatever the request's content type.
-            await RespondAsync(context, StatusCodes.Status400BadRequest, WireFormat.Json, Error(Code.BadRequest, InvalidContentTypeReason));
+            await RespondAsync(context, StatusCodes.Status400BadRequest, WireFormat.Json, RequestAcceptor.Error(Code.BadRequest, InvalidContentTypeReason));
             return;
         }
 
@@ -73,37 +83,19 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
         catch (Exception e) when (e is IOException or BadHttpRequestException)
         {
             stats.OnRejected();
-            await RespondAsync(context, StatusCodes.Status500InternalServerError, wire, Error(Code.InternalError, DeserializationFailureReason));
+            await RespondAsync(context, StatusCodes.Status500InternalServerError, wire, RequestAcceptor.Error(Code.InternalError, DeserializationFailureReason));
             return;
         }
 
         if (received is null)
         {
             stats.OnRejected();
-            await RespondAsync(context, StatusCodes.Status400BadRequest, wire, Error(Code.BadRequest, DeserializationFailureReason));
+            await RespondAsync(context, StatusCodes.Status400BadRequest, wire, RequestAcceptor.Error(Code.BadRequest, DeserializationFailureReason));
             return;
         }
 
-        if (faults.TryTakeFailure(out int faultStatus))
-        {
-            stats.OnFailed();
-            SendEventResponse failure = faultStatus < StatusCodes.Status500InternalServerError
-                ? Error(Code.BadRequest, InjectedBadRequestReason)
-                : Error(Code.InternalError, InjectedInternalErrorReason);
-            failure.Data.Add(RequestGuidKey, received.ReqGuid);
-            await RespondAsync(context, faultStatus, wire, failure);
-            return;
-        }
-
-        stats.OnAccepted(received);
-        string ackGuid = faults.RespondWithWrongRequestGuid ? "not-" + received.ReqGuid : received.ReqGuid;
-        var success = new SendEventResponse
-        {
-            Status = Status.Success,
-            Code = Code.Ok,
-            Data = { { RequestGuidKey, ackGuid } },
-        };
-        await RespondAsync(context, StatusCodes.Status200OK, wire, success);
+        RequestOutcome outcome = acceptor.Process(received, new RequestOrigin(CollectorProtocol.Rest, identity, authorization));
+        await RespondAsync(context, outcome.StatusCode, wire, outcome.Response);
     }
 
     /// <summary>Reads and decodes the whole body; null when it does not decode.</summary>
@@ -122,7 +114,7 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
                 if (result.IsCompleted && copy is null)
                 {
                     // The whole body arrived in one read: decode it where it lies, without a copy.
-                    SendEventRequest? decoded = TryDecode(format, buffer);
+                    WireCodec.TryDecode(format, buffer, out SendEventRequest? decoded, out _);
                     reader.AdvanceTo(buffer.End);
                     return decoded;
                 }
@@ -134,7 +126,8 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
                 reader.AdvanceTo(buffer.End);
                 if (result.IsCompleted)
                 {
-                    return TryDecode(format, new ReadOnlySequence<byte>(copy.WrittenMemory));
+                    WireCodec.TryDecode(format, new ReadOnlySequence<byte>(copy.WrittenMemory), out SendEventRequest? request, out _);
+                    return request;
                 }
             }
         }
@@ -147,57 +140,22 @@ internal sealed class EventsHandler(CollectorStats stats, CollectorFaults faults
     private static int InitialBodyBuffer(long? contentLength, long firstRead) =>
         (int)Math.Min(Math.Max(contentLength ?? 0, firstRead * 2), MaxInitialBodyBuffer);
 
-    private static SendEventRequest? TryDecode(WireFormat format, in ReadOnlySequence<byte> body)
-    {
-        try
-        {
-            // Both decoders copy what they keep (strings, event bytes), so the buffer can be reused afterwards.
-            return format == WireFormat.Proto
-                ? SendEventRequest.Parser.ParseFrom(body)
-                : RaccoonJson.ReadRequest(body);
-        }
-        catch (InvalidProtocolBufferException)
-        {
-            return null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-
-    private static SendEventResponse Error(Code code, string reason) =>
-        new() { Status = Status.Error, Code = code, Reason = reason };
-
     private async Task RespondAsync(HttpContext context, int statusCode, WireFormat format, SendEventResponse response)
     {
-        CancellationToken aborted = context.RequestAborted;
         try
         {
-            TimeSpan delay = faults.Delay;
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, timeProvider, aborted);
-            }
-
-            response.SentTime = timeProvider.GetUtcNow().ToUnixTimeSeconds();
-            using var body = new PooledBufferWriter(ResponseBufferSize);
-            if (format == WireFormat.Proto)
-            {
-                response.WriteTo(body);
-            }
-            else
-            {
-                RaccoonJson.WriteResponse(response, body);
-            }
-
-            context.Response.StatusCode = statusCode;
-            context.Response.ContentLength = body.WrittenCount;
-            await context.Response.Body.WriteAsync(body.WrittenMemory, aborted);
+            await acceptor.HoldAnswerAsync(context.RequestAborted);
+            acceptor.Stamp(response);
+            await HttpAnswer.WriteAsync(context, statusCode, format, response);
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (acceptor.Stopping.IsCancellationRequested)
         {
-            // The client went away (or the collector is stopping): nobody to answer.
+            // The collector stops with this answer withheld: the request ends as a server going away ends it.
+            context.Abort();
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away: nobody to answer.
         }
     }
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Clickstream.Collector.Rest;
+namespace Clickstream.Collector.Wire;
 
 /// <summary>An <see cref="IBufferWriter{T}"/> over one array rented from <see cref="ArrayPool{T}.Shared"/>.</summary>
 internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
@@ -16,6 +16,9 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     public int WrittenCount => _written;
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _written);
+
+    /// <summary>Forgets what was written and keeps the buffer, to reuse it for the next message.</summary>
+    public void Clear() => _written = 0;
 
     public void Advance(int count)
     {

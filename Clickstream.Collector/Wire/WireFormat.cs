@@ -1,6 +1,9 @@
-namespace Clickstream.Collector.Rest;
+namespace Clickstream.Collector.Wire;
 
-/// <summary>The two bodies Raccoon's REST endpoint speaks, chosen by the request's exact Content-Type.</summary>
+/// <summary>
+/// The two encodings Raccoon speaks: on REST chosen by the request's exact Content-Type, on WebSocket by the frame type
+/// (binary or text). gRPC is always protobuf.
+/// </summary>
 internal enum WireFormat
 {
     /// <summary><c>application/proto</c>: binary protobuf.</summary>

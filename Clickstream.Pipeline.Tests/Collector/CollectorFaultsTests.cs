@@ -154,6 +154,38 @@ public class CollectorFaultsTests
     }
 
     [Test]
+    public async Task WithholdResponses_counts_the_events_and_holds_the_answer_until_switched_off()
+    {
+        _collector.Faults.WithholdResponses = true;
+
+        Task<(HttpStatusCode, SendEventResponse)> send = SendAsync(Batch("held", pageViews: 2));
+        await _collector.WaitForEventsAsync(2, Guard());
+        Assert.That(send.IsCompleted, Is.False, "counted, not answered");
+
+        _collector.Faults.WithholdResponses = false;
+        (HttpStatusCode status, SendEventResponse answer) = await send;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(answer.Data["req_guid"], Is.EqualTo("held"));
+            Assert.That(_collector.Stats.AcceptedRequests, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
+    public async Task WithholdResponses_held_request_is_aborted_when_the_collector_stops()
+    {
+        _collector.Faults.WithholdResponses = true;
+        Task<(HttpStatusCode, SendEventResponse)> send = SendAsync(Batch("held", pageViews: 1));
+        await _collector.WaitForEventsAsync(1, Guard());
+
+        await _collector.DisposeAsync();
+
+        Assert.That(async () => await send, Throws.InstanceOf<HttpRequestException>());
+    }
+
+    [Test]
     public void Reset_switches_every_fault_off()
     {
         CollectorFaults faults = _collector.Faults;
@@ -161,6 +193,7 @@ public class CollectorFaultsTests
         faults.AlwaysFail(500);
         faults.Delay = TimeSpan.FromSeconds(1);
         faults.RespondWithWrongRequestGuid = true;
+        faults.WithholdResponses = true;
 
         faults.Reset();
 
@@ -168,6 +201,7 @@ public class CollectorFaultsTests
         {
             Assert.That(faults.Delay, Is.EqualTo(TimeSpan.Zero));
             Assert.That(faults.RespondWithWrongRequestGuid, Is.False);
+            Assert.That(faults.WithholdResponses, Is.False);
         }
 
         Assert.That(async () => (await SendAsync(Batch("r-1", pageViews: 1))).Status, Is.EqualTo(HttpStatusCode.OK));

@@ -1,9 +1,12 @@
 using System.Buffers;
+using System.Net.WebSockets;
 using Clickstream.Pipeline.Raccoon;
 using Clickstream.Pipeline.Transports;
 using Clickstream.Samples;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
 
 namespace Clickstream.Pipeline.Tests.Collector;
 
@@ -12,6 +15,8 @@ internal static class CollectorTestKit
 {
     public const string Proto = "application/proto";
     public const string Json = "application/json";
+    public const string UserIdHeader = "X-User-ID";
+    public const string UserGroupHeader = "X-User-Group";
 
     /// <summary>A fixed clock for the answers' sent_time.</summary>
     public static readonly DateTimeOffset Now = DateTimeOffset.FromUnixTimeSeconds(1_790_000_000);
@@ -67,5 +72,93 @@ internal static class CollectorTestKit
     {
         byte[] body = await response.Content.ReadAsByteArrayAsync(Guard());
         return format == Proto ? SendEventResponse.Parser.ParseFrom(body) : RaccoonJson.ReadResponse(body);
+    }
+
+    /// <summary>Opens a WebSocket with the identity headers given (none when null).</summary>
+    public static async Task<ClientWebSocket> ConnectAsync(
+        Uri endpoint, string? userId, string? userGroup = null, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            if (userId is not null)
+            {
+                socket.Options.SetRequestHeader(UserIdHeader, userId);
+            }
+
+            if (userGroup is not null)
+            {
+                socket.Options.SetRequestHeader(UserGroupHeader, userGroup);
+            }
+
+            configure?.Invoke(socket.Options);
+            await socket.ConnectAsync(endpoint, Guard());
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends <paramref name="request"/> as one binary protobuf message, or a text JSON one.</summary>
+    public static Task SendAsync(WebSocket socket, SendEventRequest request, bool json = false) =>
+        SendRawAsync(socket, json ? ToJson(request) : request.ToByteArray(), json ? WebSocketMessageType.Text : WebSocketMessageType.Binary);
+
+    public static Task SendRawAsync(WebSocket socket, byte[] message, WebSocketMessageType type) =>
+        socket.SendAsync(message, type, endOfMessage: true, Guard());
+
+    /// <summary>Reads one whole message (a close too, with an empty payload).</summary>
+    public static async Task<(WebSocketMessageType Type, byte[] Payload)> ReceiveMessageAsync(WebSocket socket)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        ValueWebSocketReceiveResult frame;
+        do
+        {
+            frame = await socket.ReceiveAsync(buffer.GetMemory(4096), Guard());
+            buffer.Advance(frame.Count);
+        }
+        while (!frame.EndOfMessage);
+
+        return (frame.MessageType, buffer.WrittenSpan.ToArray());
+    }
+
+    /// <summary>Reads one answer, decoded by its message type: binary protobuf or text JSON.</summary>
+    public static async Task<(WebSocketMessageType Type, SendEventResponse Answer)> ReceiveAnswerAsync(WebSocket socket)
+    {
+        (WebSocketMessageType type, byte[] payload) = await ReceiveMessageAsync(socket);
+        return type switch
+        {
+            WebSocketMessageType.Binary => (type, SendEventResponse.Parser.ParseFrom(payload)),
+            WebSocketMessageType.Text => (type, RaccoonJson.ReadResponse(payload)),
+            _ => throw new AssertionException($"Expected an answer, got a {type} message (close status {socket.CloseStatus})."),
+        };
+    }
+
+    /// <summary>A gRPC channel to <paramref name="address"/>, over <paramref name="handler"/> when given (e.g. to trust a test certificate).</summary>
+    public static GrpcChannel Channel(Uri address, HttpMessageHandler? handler = null) =>
+        GrpcChannel.ForAddress(address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+
+    /// <summary>gRPC metadata with the identity (and authorization) given; null values are left out.</summary>
+    public static Metadata Identity(string? userId, string? userGroup = null, string? authorization = null)
+    {
+        var metadata = new Metadata();
+        if (userId is not null)
+        {
+            metadata.Add(UserIdHeader, userId);
+        }
+
+        if (userGroup is not null)
+        {
+            metadata.Add(UserGroupHeader, userGroup);
+        }
+
+        if (authorization is not null)
+        {
+            metadata.Add("Authorization", authorization);
+        }
+
+        return metadata;
     }
 }

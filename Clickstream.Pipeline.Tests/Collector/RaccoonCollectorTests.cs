@@ -70,6 +70,32 @@ public class RaccoonCollectorTests
             Assert.That(stats.ReceivedEvents()[4].Type, Is.EqualTo("click"));
             Assert.That(stats.ReceivedEvents()[0].Bytes, Is.EqualTo(SampleEvents.PageView(0).ToByteArray()));
             Assert.That(stats.ReceivedEvents()[4].Bytes, Is.EqualTo(SampleEvents.Click(1).ToByteArray()));
+            Assert.That(stats.ReceivedRequests(), Is.EqualTo(new[]
+            {
+                new ReceivedRequest(CollectorProtocol.Rest, "req-proto", UserId: null, "--default--", Authorization: null, EventCount: 5),
+            }));
+        }
+    }
+
+    [Test]
+    public async Task Post_records_the_identity_headers_and_authorization_without_requiring_them()
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, _collector.EventsEndpoint);
+        message.Content = new ByteArrayContent(Batch("req-id", pageViews: 1).ToByteArray());
+        message.Content.Headers.TryAddWithoutValidation("Content-Type", Proto);
+        message.Headers.Add("x-user-id", "user-7");
+        message.Headers.Add("X-User-Group", "web");
+        message.Headers.TryAddWithoutValidation("Authorization", "Bearer anything");
+
+        using HttpResponseMessage response = await _client.SendAsync(message, Guard());
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(_collector.Stats.ReceivedRequests(), Is.EqualTo(new[]
+            {
+                new ReceivedRequest(CollectorProtocol.Rest, "req-id", "user-7", "web", "Bearer anything", EventCount: 1),
+            }));
         }
     }
 
@@ -228,14 +254,6 @@ public class RaccoonCollectorTests
     }
 
     [Test]
-    public async Task Get_events_endpoint_answers_405_method_not_allowed()
-    {
-        using HttpResponseMessage response = await _client.GetAsync(_collector.EventsEndpoint, Guard());
-
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
-    }
-
-    [Test]
     public async Task WaitForEventsAsync_count_reached_by_later_requests_completes()
     {
         Task wait = _collector.WaitForEventsAsync(10, Guard());
@@ -302,6 +320,7 @@ public class RaccoonCollectorTests
             Assert.That(stats.EventsByType(), Is.Empty);
             Assert.That(stats.RequestIds(), Is.Empty);
             Assert.That(stats.ReceivedEvents(), Is.Empty);
+            Assert.That(stats.ReceivedRequests(), Is.Empty);
         }
     }
 
@@ -320,6 +339,7 @@ public class RaccoonCollectorTests
             Assert.That(collector.Stats.EventsByType(), Is.EquivalentTo(new Dictionary<string, long> { ["pageview"] = 2, ["click"] = 1 }));
             Assert.That(collector.Stats.ReceivedEvents(), Is.Empty);
             Assert.That(collector.Stats.RequestIds(), Is.Empty);
+            Assert.That(collector.Stats.ReceivedRequests(), Is.Empty);
         }
     }
 
@@ -331,5 +351,58 @@ public class RaccoonCollectorTests
         Assert.That(
             async () => await RaccoonCollector.StartAsync(options),
             Throws.ArgumentException.With.Message.Contains("Host").And.Message.Contains("Port"));
+    }
+
+    [Test]
+    public void StartAsync_invalid_protocol_options_throw_naming_each_problem()
+    {
+        var options = new CollectorOptions
+        {
+            GrpcPort = -1,
+            UserIdHeader = "X User",
+            UserGroupHeader = string.Empty,
+            MaxConnections = 0,
+            PingInterval = TimeSpan.FromSeconds(-1),
+            PongTimeout = TimeSpan.Zero,
+            BearerToken = "two words",
+        };
+
+        Assert.That(
+            async () => await RaccoonCollector.StartAsync(options),
+            Throws.ArgumentException
+                .With.Message.Contains("GrpcPort")
+                .And.Message.Contains("UserIdHeader")
+                .And.Message.Contains("UserGroupHeader")
+                .And.Message.Contains("MaxConnections")
+                .And.Message.Contains("PingInterval")
+                .And.Message.Contains("PongTimeout")
+                .And.Message.Contains("BearerToken"));
+    }
+
+    [Test]
+    public void StartAsync_grpc_port_equal_to_port_throws()
+    {
+        Assert.That(
+            async () => await RaccoonCollector.StartAsync(new CollectorOptions { Port = 18_080, GrpcPort = 18_080 }),
+            Throws.ArgumentException.With.Message.Contains("GrpcPort must differ from Port"));
+    }
+
+    [Test]
+    public void CollectorOptions_defaults_are_raccoons()
+    {
+        var options = new CollectorOptions();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(options.GrpcPort, Is.Null);
+            Assert.That(options.UserIdHeader, Is.EqualTo("X-User-ID"));
+            Assert.That(options.UserGroupHeader, Is.EqualTo("X-User-Group"));
+            Assert.That(options.MaxConnections, Is.EqualTo(30_000));
+            Assert.That(options.PingInterval, Is.EqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(options.PongTimeout, Is.EqualTo(TimeSpan.FromSeconds(60)));
+            Assert.That(options.RequireIdentity, Is.False);
+            Assert.That(options.BearerToken, Is.Null);
+            Assert.That(options.ServerCertificate, Is.Null);
+        }
     }
 }
