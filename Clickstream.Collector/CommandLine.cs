@@ -2,17 +2,25 @@ using System.Globalization;
 
 namespace Clickstream.Collector;
 
-/// <summary>Parses the standalone collector's arguments: <c>--port N</c>, <c>--host ADDRESS</c>, <c>--help</c>.</summary>
+/// <summary>
+/// Parses the standalone collector's arguments: <c>--port N</c>, <c>--host ADDRESS</c>, <c>--grpc-port N</c>,
+/// <c>--require-identity</c>, <c>--bearer-token T</c>, <c>--help</c>.
+/// </summary>
 internal static class CommandLine
 {
     public const string Usage =
         """
-        Usage: Clickstream.Collector [--port N] [--host ADDRESS]
+        Usage: Clickstream.Collector [--port N] [--host ADDRESS] [--grpc-port N] [--require-identity] [--bearer-token T]
 
-        A Raccoon-compatible REST collector: POST /api/v1/events (application/proto or application/json), GET /ping.
-          --port N          TCP port, 0 to 65535 (default 8080, Raccoon's; 0 = any free port)
-          --host ADDRESS    IP address to listen on, or localhost (default 127.0.0.1; 0.0.0.0 = all interfaces)
-          -h, --help        show this help
+        A Raccoon-compatible collector. On --port: POST /api/v1/events (REST, application/proto or application/json),
+        GET /api/v1/events (WebSocket: binary protobuf or text JSON messages), GET /ping. On --grpc-port: gRPC
+        raystack.raccoon.v1beta1.EventService/SendEvent. Clients are identified by X-User-ID and X-User-Group.
+          --port N             REST and WebSocket TCP port, 0 to 65535 (default 8080, Raccoon's; 0 = any free port)
+          --host ADDRESS       IP address to listen on, or localhost (default 127.0.0.1; 0.0.0.0 = all interfaces)
+          --grpc-port N        also serve gRPC on this TCP port (Raccoon's is 8081; 0 = any free port; default off)
+          --require-identity   refuse requests and connections without an X-User-ID header (REST and WebSocket 401)
+          --bearer-token T     refuse requests and connections without "Authorization: Bearer T" (401, gRPC Unauthenticated)
+          -h, --help           show this help
         """;
 
     /// <summary>Raccoon's own default port, more useful than a random one for a server started by hand.</summary>
@@ -41,7 +49,7 @@ internal static class CommandLine
             {
                 case "-h" or "--help" when value is null:
                     return new Result(null, ShowHelp: true, Error: null);
-                case "--port":
+                case "--port" or "--grpc-port":
                     if (!TryTakeValue(args, ref i, ref value, name, out string? error))
                     {
                         return Failure(error);
@@ -49,10 +57,34 @@ internal static class CommandLine
 
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
                     {
-                        return Failure($"--port must be a number from 0 to 65535, not '{value}'.");
+                        return Failure($"{name} must be a number from 0 to 65535, not '{value}'.");
                     }
 
-                    options.Port = port;
+                    if (name == "--port")
+                    {
+                        options.Port = port;
+                    }
+                    else
+                    {
+                        options.GrpcPort = port;
+                    }
+
+                    break;
+                case "--require-identity":
+                    if (value is not null)
+                    {
+                        return Failure("--require-identity takes no value.");
+                    }
+
+                    options.RequireIdentity = true;
+                    break;
+                case "--bearer-token":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    options.BearerToken = value;
                     break;
                 case "--host":
                     if (!TryTakeValue(args, ref i, ref value, name, out error))

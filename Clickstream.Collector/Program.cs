@@ -1,4 +1,5 @@
-// Standalone Raccoon-compatible collector: dotnet run --project Clickstream.Collector -- --port 8080 [--host 127.0.0.1]
+// Standalone Raccoon-compatible collector:
+// dotnet run --project Clickstream.Collector -- --port 8080 [--host 127.0.0.1] [--grpc-port 8081] [--require-identity] [--bearer-token T]
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -39,13 +40,28 @@ try
 }
 catch (IOException e)
 {
-    Console.Error.WriteLine($"error: cannot listen on {parsed.Options.Host}:{parsed.Options.Port}: {e.Message}");
+    string ports = parsed.Options.GrpcPort is { } grpcPort ? $"{parsed.Options.Port} and {grpcPort}" : $"{parsed.Options.Port}";
+    Console.Error.WriteLine($"error: cannot listen on {parsed.Options.Host} port {ports}: {e.Message}");
     return StartFailure;
 }
 
 await using (collector)
 {
-    Console.WriteLine($"Raccoon collector listening: POST {collector.EventsEndpoint} (application/proto, application/json), GET {collector.BaseAddress}ping. Ctrl+C to stop.");
+    Console.WriteLine("Raccoon collector listening:");
+    Console.WriteLine($"  REST       POST {collector.EventsEndpoint} (application/proto, application/json)");
+    Console.WriteLine($"  WebSocket  {collector.WebSocketEndpoint} (binary protobuf, text JSON)");
+    if (collector.GrpcAddress is { } grpcAddress)
+    {
+        Console.WriteLine($"  gRPC       {grpcAddress} raystack.raccoon.v1beta1.EventService/SendEvent");
+    }
+
+    Console.WriteLine($"  health     GET {collector.BaseAddress}ping");
+    if (parsed.Options.RequireIdentity || parsed.Options.BearerToken is not null)
+    {
+        Console.WriteLine($"  requires   {(parsed.Options.RequireIdentity ? "X-User-ID " : string.Empty)}{(parsed.Options.BearerToken is null ? string.Empty : "Authorization: Bearer <token>")}".TrimEnd());
+    }
+
+    Console.WriteLine("Ctrl+C to stop.");
 
     CollectorStats stats = collector.Stats;
     long lastRequests = 0;
@@ -62,7 +78,7 @@ await using (collector)
             double seconds = Stopwatch.GetElapsedTime(lastTimestamp, now).TotalSeconds;
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{DateTime.Now:HH:mm:ss}  {(requests - lastRequests) / seconds,8:F0} requests/s  {(events - lastEvents) / seconds,10:F0} events/s  total {events} events, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed"));
+                $"{DateTime.Now:HH:mm:ss}  {(requests - lastRequests) / seconds,8:F0} requests/s  {(events - lastEvents) / seconds,10:F0} events/s  total {events} events, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed, {stats.OpenWebSocketConnections} WebSockets open"));
             (lastRequests, lastEvents, lastTimestamp) = (requests, events, now);
         }
     }

@@ -15,7 +15,34 @@ public class CommandLineTests
             Assert.That(result.Options!.Port, Is.EqualTo(8080));
             Assert.That(result.Options.Host, Is.EqualTo("127.0.0.1"));
             Assert.That(result.Options.KeepEvents, Is.False);
+            Assert.That(result.Options.GrpcPort, Is.Null, "gRPC only when asked for");
+            Assert.That(result.Options.RequireIdentity, Is.False);
+            Assert.That(result.Options.BearerToken, Is.Null);
         }
+    }
+
+    [TestCase("--grpc-port", "8081", "--require-identity", "--bearer-token", "t0ken")]
+    [TestCase("--grpc-port=8081", "--bearer-token=t0ken", "--require-identity")]
+    public void Parse_grpc_port_identity_and_token_give_options(params string[] args)
+    {
+        CommandLine.Result result = CommandLine.Parse(args);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.Error, Is.Null);
+            Assert.That(result.Options!.GrpcPort, Is.EqualTo(8081));
+            Assert.That(result.Options.RequireIdentity, Is.True);
+            Assert.That(result.Options.BearerToken, Is.EqualTo("t0ken"));
+        }
+    }
+
+    [Test]
+    public void Usage_names_every_option()
+    {
+        Assert.That(
+            CommandLine.Usage,
+            Does.Contain("--port N").And.Contain("--host ADDRESS").And.Contain("--grpc-port N")
+                .And.Contain("--require-identity").And.Contain("--bearer-token T").And.Contain("--help"));
     }
 
     [TestCase("--port", "9000", "--host", "0.0.0.0")]
@@ -46,6 +73,10 @@ public class CommandLineTests
     [TestCase(new[] { "--host", "--port", "1" }, "--host needs a value", TestName = "Parse_host_without_value_is_an_error")]
     [TestCase(new[] { "--host", "example.org" }, "Host must be an IP address", TestName = "Parse_host_name_is_an_error")]
     [TestCase(new[] { "--verbose" }, "Unknown argument '--verbose'", TestName = "Parse_unknown_argument_is_an_error")]
+    [TestCase(new[] { "--grpc-port", "x" }, "--grpc-port must be a number", TestName = "Parse_grpc_port_not_a_number_is_an_error")]
+    [TestCase(new[] { "--grpc-port", "8080" }, "GrpcPort must differ from Port", TestName = "Parse_grpc_port_equal_to_port_is_an_error")]
+    [TestCase(new[] { "--bearer-token" }, "--bearer-token needs a value", TestName = "Parse_bearer_token_without_value_is_an_error")]
+    [TestCase(new[] { "--require-identity=yes" }, "--require-identity takes no value", TestName = "Parse_require_identity_with_a_value_is_an_error")]
     public void Parse_bad_arguments_is_an_error(string[] args, string expected)
     {
         CommandLine.Result result = CommandLine.Parse(args);
