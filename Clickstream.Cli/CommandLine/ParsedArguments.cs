@@ -76,6 +76,22 @@ internal sealed class ParsedArguments
     /// <summary>Whether a flag was given.</summary>
     public bool Has(string name) => _values.ContainsKey(name);
 
+    /// <exception cref="UsageException">The value is not one of <paramref name="choices"/>' names.</exception>
+    public T GetChoice<T>(string name, T defaultValue, IReadOnlyDictionary<string, T> choices)
+    {
+        if (!_values.TryGetValue(name, out var text))
+        {
+            return defaultValue;
+        }
+
+        if (text is null || !choices.TryGetValue(text, out var value))
+        {
+            throw new UsageException($"option '--{name}' must be one of {string.Join(", ", choices.Keys)}; was '{text}'.");
+        }
+
+        return value;
+    }
+
     /// <exception cref="UsageException">The value is not an integer in [<paramref name="min"/>, <paramref name="max"/>].</exception>
     public int GetInt32(string name, int defaultValue, int min, int max)
     {

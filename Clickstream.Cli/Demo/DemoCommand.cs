@@ -1,4 +1,5 @@
 using Clickstream.Cli.CommandLine;
+using Clickstream.Pipeline;
 using Spectre.Console;
 
 namespace Clickstream.Cli.Demo;
@@ -14,6 +15,7 @@ internal sealed class DemoCommand : ICliCommand
     private const string BatchSizeOption = "batch-size";
     private const string ProducersOption = "producers";
     private const string TimeoutOption = "flush-timeout";
+    private const string TransportOption = "transport";
 
     public string Name => "demo";
 
@@ -26,6 +28,7 @@ internal sealed class DemoCommand : ICliCommand
         new(BatchSizeOption, "N", "Events per request (MaxBatchSize). Default 500."),
         new(ProducersOption, "N", "Concurrent tasks calling TrackAsync. Default 64."),
         new(TimeoutOption, "SECONDS", "Longest wait for each phase's FlushAsync. Default 120."),
+        new(TransportOption, TransportNames.Describe, "Protocol to the collector. Default http (REST, application/proto)."),
     ];
 
     public async Task<int> RunAsync(ParsedArguments arguments, IAnsiConsole console, CancellationToken cancellationToken)
@@ -35,7 +38,8 @@ internal sealed class DemoCommand : ICliCommand
             arguments.GetDouble(ShareOption, 0.5, 0, 1),
             arguments.GetInt32(BatchSizeOption, 500, 1, 100_000),
             arguments.GetInt32(ProducersOption, 64, 1, 10_000),
-            TimeSpan.FromSeconds(arguments.GetInt32(TimeoutOption, 120, 1, 86_400)));
+            TimeSpan.FromSeconds(arguments.GetInt32(TimeoutOption, 120, 1, 86_400)),
+            arguments.GetChoice(TransportOption, ClickstreamTransport.Http, TransportNames.Choices));
 
         DemoResult result;
         try

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Clickstream.Cli.CommandLine;
 using Clickstream.Collector;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
@@ -21,17 +22,21 @@ internal static class DemoRunner
         var folder = Directory.CreateTempSubdirectory("clickstream-demo-");
         try
         {
-            await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false }, cancellationToken);
+            await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false, GrpcPort = settings.Transport == ClickstreamTransport.Grpc ? 0 : null }, cancellationToken);
             var options = new ClickstreamOptions
             {
-                Endpoint = collector.EventsEndpoint,
+                Endpoint = TransportNames.EndpointOf(collector, settings.Transport),
+                Transport = settings.Transport,
                 StoragePath = Path.Combine(folder.FullName, "events.db"),
                 MaxBatchSize = settings.BatchSize,
+
+                // Raccoon identifies a client by this header; gRPC calls without it fail, as on Raccoon.
+                Headers = { ["X-User-ID"] = "clickstream-demo-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             };
             options.MaxInMemoryStoredEvents = Math.Max(options.MaxInMemoryStoredEvents, settings.BatchSize);
             options.InstantEventTypes.Add(InstantType);
 
-            console.MarkupLineInterpolated($"Collector: [blue]{collector.EventsEndpoint}[/]   store: [blue]{options.StoragePath}[/]");
+            console.MarkupLineInterpolated($"Collector: [blue]{options.Endpoint}[/] ({TransportNames.NameOf(settings.Transport)})   store: [blue]{options.StoragePath}[/]");
             console.MarkupLineInterpolated($"QoS0 phase: {settings.InstantEvents:N0} click events; QoS1 phase: {settings.DurableEvents:N0} pageview, addtocart and purchase events.");
             console.MarkupLineInterpolated($"{settings.Producers} producer tasks per phase, batch size {settings.BatchSize}.");
 

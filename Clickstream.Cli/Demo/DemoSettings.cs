@@ -1,3 +1,5 @@
+using Clickstream.Pipeline;
+
 namespace Clickstream.Cli.Demo;
 
 /// <summary>What <c>demo</c> was asked to do.</summary>
@@ -6,7 +8,8 @@ namespace Clickstream.Cli.Demo;
 /// <param name="BatchSize">The pipeline's <c>MaxBatchSize</c>.</param>
 /// <param name="Producers">Concurrent tasks calling TrackAsync in each phase.</param>
 /// <param name="FlushTimeout">How long each phase's FlushAsync may take before the demo gives up on it.</param>
-internal sealed record DemoSettings(int Events, double InstantShare, int BatchSize, int Producers, TimeSpan FlushTimeout)
+/// <param name="Transport">The protocol between the pipeline and the collector.</param>
+internal sealed record DemoSettings(int Events, double InstantShare, int BatchSize, int Producers, TimeSpan FlushTimeout, ClickstreamTransport Transport)
 {
     public int InstantEvents => (int)Math.Round(Events * InstantShare, MidpointRounding.AwayFromZero);
 

@@ -13,12 +13,18 @@ internal sealed class PipelineHarness : IAsyncDisposable
 {
     private readonly List<ClickstreamPipeline> _pipelines = [];
 
-    private PipelineHarness(RaccoonCollector collector)
+    private readonly CollectorOptions _collectorOptions;
+
+    private PipelineHarness(RaccoonCollector collector, CollectorOptions collectorOptions)
     {
         Collector = collector;
+        _collectorOptions = collectorOptions;
     }
 
-    public RaccoonCollector Collector { get; }
+    public RaccoonCollector Collector { get; private set; }
+
+    /// <summary>The transport the harness points new pipelines at (their <see cref="ClickstreamOptions.Endpoint"/>).</summary>
+    public ClickstreamTransport Transport { get; set; } = ClickstreamTransport.Http;
 
     public TempFolder Folder { get; } = new();
 
@@ -26,15 +32,40 @@ internal sealed class PipelineHarness : IAsyncDisposable
 
     public CancellationToken Guard { get; } = Timeouts.Guard();
 
-    public static async Task<PipelineHarness> StartAsync() =>
-        new(await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = true }));
+    /// <summary>Starts a collector (REST and WebSocket, plus gRPC on its own port) adjusted by <paramref name="configure"/>.</summary>
+    public static async Task<PipelineHarness> StartAsync(Action<CollectorOptions>? configure = null)
+    {
+        var options = new CollectorOptions { KeepEvents = true, GrpcPort = 0 };
+        configure?.Invoke(options);
+        return new(await RaccoonCollector.StartAsync(options), options);
+    }
+
+    /// <summary>The collector's address for <paramref name="transport"/>.</summary>
+    public Uri Endpoint(ClickstreamTransport transport) => transport switch
+    {
+        ClickstreamTransport.Grpc => Collector.GrpcAddress!,
+        ClickstreamTransport.WebSocket => Collector.WebSocketEndpoint,
+        _ => Collector.EventsEndpoint,
+    };
+
+    /// <summary>Stops the collector, dropping every connection, and starts a new one on the same ports.</summary>
+    public async Task RestartCollectorAsync()
+    {
+        var port = Collector.BaseAddress.Port;
+        var grpcPort = Collector.GrpcAddress?.Port;
+        await Collector.DisposeAsync();
+        _collectorOptions.Port = port;
+        _collectorOptions.GrpcPort = grpcPort;
+        Collector = await RaccoonCollector.StartAsync(_collectorOptions);
+    }
 
     /// <summary>Options on the fake clock, for this harness's collector and file; <paramref name="configure"/> adjusts them.</summary>
     public ClickstreamOptions Options(Action<ClickstreamOptions>? configure = null)
     {
         var options = new ClickstreamOptions
         {
-            Endpoint = Collector.EventsEndpoint,
+            Endpoint = Endpoint(Transport),
+            Transport = Transport,
             StoragePath = Folder.StorePath,
             TimeProvider = Time,
             MaxBatchSize = 100,

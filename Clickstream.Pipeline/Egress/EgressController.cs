@@ -139,7 +139,6 @@ internal sealed class EgressController
 
     private void OnFailed(Guid requestGuid, EventEnvelope[] batch, int durable, SendOutcome outcome, bool recordWritten)
     {
-        Interlocked.Increment(ref _counters.BatchesFailed);
         var delay = _backoff.OnFailure();
         if (recordWritten)
         {
@@ -173,6 +172,8 @@ internal sealed class EgressController
             ScheduleRetry(retry, delay);
         }
 
+        // Counted last: once BatchesFailed shows the failure, its retry timer exists.
+        Interlocked.Increment(ref _counters.BatchesFailed);
         _counters.NotifyChanged();
     }
 
