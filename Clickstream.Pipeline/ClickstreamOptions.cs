@@ -132,4 +132,7 @@ public sealed class ClickstreamOptions
     /// default value is <see langword="null"/>: the pipeline makes its own.
     /// </summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
+
+    /// <summary>The randomness of the retry jitter; tests set a seeded or fixed one. Null: <see cref="Random.Shared"/>.</summary>
+    internal Random? Random { get; set; }
 }

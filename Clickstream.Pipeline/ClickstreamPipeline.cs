@@ -40,7 +40,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _settings = settings;
         _logger = settings.LoggerFactory.CreateLogger("Clickstream.Pipeline");
         _types = new EventTypeRegistry(settings.InstantEventTypes, settings.EventGroup);
-        _store = EventStore.Open(settings.StoragePath, settings.MaxInMemoryStoredEvents, _counters, _logger);
+        _store = EventStore.Open(settings.StoragePath, settings.MaxInMemoryStoredEvents, _counters, _logger, settings.TimeProvider);
         try
         {
             var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
@@ -50,7 +50,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 _transport,
                 _store,
                 _scheduler,
-                new RetryBackoff(settings.RetryBaseDelay, settings.RetryMaxDelay),
+                new RetryPolicy(settings.RetryBaseDelay, settings.RetryMaxDelay, settings.Random),
                 _counters,
                 settings.MaxConcurrentRequests,
                 settings.TimeProvider,
@@ -162,6 +162,18 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
 
     /// <summary>Cuts batches again after <see cref="Pause"/>; what waited is sent in order.</summary>
     public void Resume() => _scheduler.SetReachable(true);
+
+    /// <summary>
+    /// The newest events the server refused on their own (after their batch was split to isolate them), kept in
+    /// the store instead of being retried forever.
+    /// </summary>
+    /// <param name="max">How many at most.</param>
+    public IReadOnlyList<ClickstreamDeadLetter> GetDeadLetters(int max = 100)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _store.ReadDeadLetters(max);
+    }
 
     /// <summary>A snapshot of the pipeline's counters.</summary>
     public ClickstreamStatistics GetStatistics() => _counters.Snapshot();

@@ -58,4 +58,10 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Store operations that failed (IO errors and the like).</summary>
     public long StoreErrors { get; init; }
+
+    /// <summary>Batches split in halves after the server refused them as a whole (400, CODE_BAD_REQUEST), to isolate the bad events.</summary>
+    public long BatchesSplit { get; init; }
+
+    /// <summary>QoS1 events the server refused on their own, moved to the store's dead letters with the reason.</summary>
+    public long EventsDeadLettered { get; init; }
 }

@@ -39,6 +39,7 @@ internal sealed class PipelineSettings
         ServerCertificateValidation = o.ServerCertificateValidation;
         WebSocket = o.WebSocket.Clone();
         GrpcServiceName = o.GrpcServiceName;
+        Random = o.Random ?? Random.Shared;
     }
 
     public Uri Endpoint { get; }
@@ -65,6 +66,7 @@ internal sealed class PipelineSettings
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; }
     public WebSocketTransportOptions WebSocket { get; }
     public string GrpcServiceName { get; }
+    public Random Random { get; }
 
     /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>

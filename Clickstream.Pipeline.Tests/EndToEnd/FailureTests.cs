@@ -2,6 +2,7 @@ using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Tests.Support;
 using Clickstream.Pipeline.Transports;
 using Clickstream.Samples;
+using Google.Protobuf;
 
 namespace Clickstream.Pipeline.Tests.EndToEnd;
 
@@ -23,13 +24,16 @@ public class FailureTests
                 o.MaxBatchSize = 5;
                 o.RetryBaseDelay = RetryBase;
                 o.RetryMaxDelay = TimeSpan.FromSeconds(60);
+
+                // Jitter drawn at the top of the window: each retry delay is (just under) its ceiling.
+                o.Random = FixedRandom.Ceiling;
                 configure?.Invoke(o);
             },
             transport);
 
     [TestCase(500)]
     [TestCase(503)]
-    [TestCase(400)]
+    [TestCase(429)]
     public async Task Server_error_makes_the_same_events_arrive_again_after_the_backoff(int status)
     {
         _harness.Collector.Faults.FailNext(1, status);
@@ -40,11 +44,11 @@ public class FailureTests
         }
 
         await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
-        _harness.Time.Advance(RetryBase - TimeSpan.FromMilliseconds(1));
+        _harness.Time.Advance(RetryBase - TimeSpan.FromMilliseconds(10));
         Assert.That(pipeline.GetStatistics().BatchesRetried, Is.Zero, "never re-sent before the backoff delay");
         Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(5), "a failed request deletes nothing");
 
-        _harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        _harness.Time.Advance(TimeSpan.FromMilliseconds(10));
         await _harness.Collector.WaitForEventsAsync(5, _harness.Guard);
         var stats = await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
         using (Assert.EnterMultipleScope())
@@ -69,12 +73,12 @@ public class FailureTests
         _harness.Time.Advance(RetryBase);
         await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 2);
 
-        // Second failure in a row: 4 s. Nothing goes out in the first 4 s minus a tick.
-        _harness.Time.Advance(RetryBase * 2 - TimeSpan.FromMilliseconds(1));
+        // Second failure in a row: 4 s. Nothing goes out in the first 4 s less a little.
+        _harness.Time.Advance(RetryBase * 2 - TimeSpan.FromMilliseconds(10));
         Assert.That(pipeline.GetStatistics().BatchesSent, Is.EqualTo(2));
 
         _harness.Collector.Faults.AlwaysFail(null);
-        _harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        _harness.Time.Advance(TimeSpan.FromMilliseconds(10));
         await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
         Assert.That(_harness.Collector.Stats.Requests, Is.EqualTo(3));
     }
@@ -151,6 +155,54 @@ public class FailureTests
         var again = _harness.Create();
         await again.FlushAsync(_harness.Guard);
         Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(10));
+    }
+
+    [Test]
+    public async Task Batch_refused_as_bad_is_split_until_the_bad_event_is_alone_and_dead_lettered()
+    {
+        var poison = SampleEvents.PageView(5);
+        var pipeline = Create(
+            o => o.MaxBatchSize = 8,
+            settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)));
+        for (var i = 0; i < 8; i++)
+        {
+            await pipeline.TrackAsync(SampleEvents.PageView(i));
+        }
+
+        await pipeline.FlushAsync(_harness.Guard);
+        var stats = pipeline.GetStatistics();
+        var letters = pipeline.GetDeadLetters();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 8).Where(i => i != 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(stats.EventsDeadLettered, Is.EqualTo(1));
+            Assert.That(stats.BatchesSplit, Is.EqualTo(3), "8 -> 4 + 4 -> 2 + 2 -> 1 + 1");
+            Assert.That(stats.BatchesRetried, Is.Zero, "a permanent rejection is never retried as it was");
+            Assert.That(stats.EventsPendingOnDisk, Is.Zero, "the bad event left the pending events");
+            Assert.That(letters, Has.Count.EqualTo(1));
+            Assert.That(letters[0].EventBytes, Is.EqualTo(poison.ToByteArray()));
+            Assert.That(letters[0].Reason, Does.Contain("400"));
+            Assert.That(letters[0].Type, Is.EqualTo("pageview"));
+        }
+    }
+
+    /// <summary>Answers 400 for any request that carries the poison payload, as a server refusing a bad event does.</summary>
+    private sealed class RefusingTransport(IEventTransport inner, string poison) : IEventTransport
+    {
+        public Task<SendOutcome> SendAsync(Guid requestGuid, EventEnvelope[] events, CancellationToken cancellationToken)
+        {
+            foreach (var e in events)
+            {
+                if (Convert.ToBase64String(e.Bytes) == poison)
+                {
+                    return Task.FromResult(new SendOutcome(SendResult.Rejected, 400, "cannot deserialize event"));
+                }
+            }
+
+            return inner.SendAsync(requestGuid, events, cancellationToken);
+        }
+
+        public void Dispose() => inner.Dispose();
     }
 
     /// <summary>Throws from its first send, as a bug in a transport would; the real transport after that.</summary>

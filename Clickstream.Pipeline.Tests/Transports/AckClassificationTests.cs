@@ -43,7 +43,11 @@ public class AckClassificationTests
     [TestCase(500, 2, 3, "ServerError")]
     [TestCase(503, 0, 0, "ServerError")]
     [TestCase(400, 2, 2, "Rejected")]
-    [TestCase(429, 2, 0, "Rejected")]
+    [TestCase(429, 2, 0, "Throttled")]
+    [TestCase(401, 2, 2, "Unauthorized")]
+    [TestCase(403, 0, 0, "Unauthorized")]
+    [TestCase(408, 0, 0, "Timeout")]
+    [TestCase(413, 0, 0, "Rejected")]
     [TestCase(302, 1, 1, "InvalidResponse")]
     [TestCase(200, 0, 0, "ServerError")]
     public void Anything_else_is_a_failure_of_its_kind(int status, int responseStatus, int code, string expected)

@@ -28,4 +28,28 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Information, "Clickstream pipeline stopped")]
     public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(9, LogLevel.Error, "Event {EventGuid} of type {Type} was refused by the server ({Status}: {Reason}) and moved to the dead letters")]
+    public static partial void EventDeadLettered(ILogger logger, Guid eventGuid, string type, int status, string? reason);
+
+    [LoggerMessage(20, LogLevel.Information, "WebSocket connected to {Endpoint}")]
+    public static partial void WebSocketConnected(ILogger logger, Uri endpoint);
+
+    [LoggerMessage(21, LogLevel.Warning, "WebSocket connection to {Endpoint} failed ({Detail}); next attempt in {Delay} at the earliest")]
+    public static partial void WebSocketConnectFailed(ILogger logger, Uri endpoint, string detail, TimeSpan delay);
+
+    [LoggerMessage(22, LogLevel.Warning, "WebSocket connection to {Endpoint} ended ({Reason}); {InFlight} batches in flight failed; reconnecting in {Delay} at the earliest")]
+    public static partial void WebSocketDropped(ILogger logger, Uri endpoint, string reason, int inFlight, TimeSpan delay);
+
+    [LoggerMessage(23, LogLevel.Warning, "The collector at {Endpoint} refused the WebSocket connection ({Reason}); {InFlight} batches in flight failed; reconnecting with backoff, next in {Delay} at the earliest. Further refusals are not logged until a batch is acknowledged")]
+    public static partial void WebSocketRefused(ILogger logger, Uri endpoint, string reason, int inFlight, TimeSpan delay);
+
+    [LoggerMessage(24, LogLevel.Debug, "WebSocket response for req_guid '{RequestGuid}' matches no batch in flight (an ack after its timeout, or unknown); ignored")]
+    public static partial void WebSocketUnmatchedResponse(ILogger logger, string requestGuid);
+
+    [LoggerMessage(25, LogLevel.Warning, "A WebSocket response frame could not be read ({Detail}); ignored")]
+    public static partial void WebSocketUnreadableResponse(ILogger logger, string detail);
+
+    [LoggerMessage(26, LogLevel.Error, "Unexpected error in the WebSocket transport ({Task})")]
+    public static partial void WebSocketTaskFailed(ILogger logger, string task, Exception exception);
 }

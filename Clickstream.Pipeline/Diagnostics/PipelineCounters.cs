@@ -24,6 +24,8 @@ internal sealed class PipelineCounters
     public long BatchesRetried;
     public long StoreCommits;
     public long StoreErrors;
+    public long BatchesSplit;
+    public long DeadLettered;
 
     private TaskCompletionSource? _changed;
 
@@ -47,6 +49,8 @@ internal sealed class PipelineCounters
         BatchesRetried = Volatile.Read(ref BatchesRetried),
         StoreCommits = Volatile.Read(ref StoreCommits),
         StoreErrors = Volatile.Read(ref StoreErrors),
+        BatchesSplit = Volatile.Read(ref BatchesSplit),
+        EventsDeadLettered = Volatile.Read(ref DeadLettered),
     };
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>

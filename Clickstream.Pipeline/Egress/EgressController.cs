@@ -11,8 +11,10 @@ namespace Clickstream.Pipeline.Egress;
 /// <summary>
 /// Sends each batch (a Dataflow <see cref="ActionBlock{T}"/>, several requests in flight): a new req_guid,
 /// the request record written before the send, the send through the transport, then on an ack the record
-/// and its events deleted in one transaction; on any failure the QoS1 events go back to the scheduler after
-/// a backoff delay (never a hot loop) and the QoS0 events are dropped and counted (QoS0 is at-most-once).
+/// and its events deleted in one transaction. On a transient failure the QoS1 events go back to the scheduler
+/// after the <see cref="RetryPolicy"/>'s delay (never a hot loop); on a permanent rejection the batch is split
+/// in halves, sent again at once, until each bad event is alone and is dead-lettered. QoS0 events of a failed
+/// request are dropped and counted (QoS0 is at-most-once).
 /// </summary>
 internal sealed class EgressController
 {
@@ -20,7 +22,7 @@ internal sealed class EgressController
     private readonly IEventTransport _transport;
     private readonly EventStore _store;
     private readonly EventScheduler _scheduler;
-    private readonly RetryBackoff _backoff;
+    private readonly RetryPolicy _policy;
     private readonly PipelineCounters _counters;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
@@ -31,7 +33,7 @@ internal sealed class EgressController
         IEventTransport transport,
         EventStore store,
         EventScheduler scheduler,
-        RetryBackoff backoff,
+        RetryPolicy policy,
         PipelineCounters counters,
         int maxConcurrentRequests,
         TimeProvider timeProvider,
@@ -41,7 +43,7 @@ internal sealed class EgressController
         _transport = transport;
         _store = store;
         _scheduler = scheduler;
-        _backoff = backoff;
+        _policy = policy;
         _counters = counters;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -111,7 +113,7 @@ internal sealed class EgressController
 
     private async Task OnAcknowledgedAsync(Guid requestGuid, EventEnvelope[] batch, int durable)
     {
-        _backoff.OnSuccess();
+        _policy.OnSuccess();
         if (durable > 0)
         {
             try
@@ -139,7 +141,7 @@ internal sealed class EgressController
 
     private void OnFailed(Guid requestGuid, EventEnvelope[] batch, int durable, SendOutcome outcome, bool recordWritten)
     {
-        var delay = _backoff.OnFailure();
+        var decision = _policy.OnFailure(outcome);
         if (recordWritten)
         {
             // Fire and forget: a record left behind only names events that are pending anyway, and every
@@ -152,29 +154,63 @@ internal sealed class EgressController
         {
             Interlocked.Add(ref _counters.DroppedSendFailed, dropped);
             _instantEventsDone(dropped);
-            var instant = new EventEnvelope[dropped];
-            var j = 0;
-            foreach (var e in batch)
-            {
-                if (!e.Durable)
-                {
-                    instant[j++] = e;
-                }
-            }
-
-            DeliveryEpochs.Complete(instant);
+            DeliveryEpochs.Complete(Select(batch, durable: false, dropped));
         }
 
-        Log.BatchFailed(_logger, requestGuid, batch.Length, outcome.Result.ToString(), outcome.Detail, durable, delay, dropped);
+        Log.BatchFailed(_logger, requestGuid, batch.Length, outcome.Result.ToString(), outcome.Detail, durable, decision.Delay, dropped);
         if (durable > 0)
         {
-            var retry = durable == batch.Length ? batch : DurableOnly(batch, durable);
-            ScheduleRetry(retry, delay);
+            var events = durable == batch.Length ? batch : Select(batch, durable: true, durable);
+            if (decision.Disposition == FailureDisposition.Retry)
+            {
+                ScheduleRetry(events, decision.Delay);
+            }
+            else
+            {
+                Isolate(events, outcome);
+            }
         }
 
-        // Counted last: once BatchesFailed shows the failure, its retry timer exists.
+        // Counted last: once BatchesFailed shows the failure, its retry timer or its halves exist.
         Interlocked.Increment(ref _counters.BatchesFailed);
         _counters.NotifyChanged();
+    }
+
+    /// <summary>
+    /// A permanent rejection: halve the batch and send each half at once, straight to this block (not through
+    /// the scheduler, which would batch them together again), so that a bad event ends up alone in log2(n)
+    /// rounds; a lone rejected event is dead-lettered with the server's reason.
+    /// </summary>
+    private void Isolate(EventEnvelope[] events, SendOutcome outcome)
+    {
+        if (events.Length == 1)
+        {
+            _ = DeadLetterAsync(events[0], outcome);
+            return;
+        }
+
+        var half = events.Length / 2;
+        Interlocked.Increment(ref _counters.BatchesSplit);
+        _block.Post(events[..half]);
+        _block.Post(events[half..]);
+    }
+
+    private async Task DeadLetterAsync(EventEnvelope envelope, SendOutcome outcome)
+    {
+        try
+        {
+            await _store.DeadLetterAsync(envelope, $"{outcome.Result} {outcome.StatusCode}: {outcome.Detail}").ConfigureAwait(false);
+            Interlocked.Increment(ref _counters.DeadLettered);
+            Log.EventDeadLettered(_logger, envelope.EventGuid, envelope.TypeInfo.Type, outcome.StatusCode, outcome.Detail);
+            DeliveryEpochs.Complete([envelope]);
+            _counters.NotifyChanged();
+        }
+        catch (Exception ex)
+        {
+            // Not moved: the event stays pending and is tried again, like any failed event.
+            Log.StoreOperationFailed(_logger, "dead-letter", ex);
+            ScheduleRetry([envelope], _policy.OnFailure(new SendOutcome(SendResult.ServerError)).Delay);
+        }
     }
 
     private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay)
@@ -197,13 +233,14 @@ internal sealed class EgressController
         return count;
     }
 
-    private static EventEnvelope[] DurableOnly(EventEnvelope[] batch, int durable)
+    /// <summary>The QoS1 (or QoS0) events of a batch; <paramref name="count"/> of them are known to be there.</summary>
+    private static EventEnvelope[] Select(EventEnvelope[] batch, bool durable, int count)
     {
-        var result = new EventEnvelope[durable];
+        var result = new EventEnvelope[count];
         var j = 0;
         foreach (var e in batch)
         {
-            if (e.Durable)
+            if (e.Durable == durable)
             {
                 result[j++] = e;
             }

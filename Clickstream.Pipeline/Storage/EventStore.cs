@@ -27,6 +27,10 @@ internal sealed class EventStore : IDisposable
 {
     private const string EventsCollection = "events";
     private const string RequestsCollection = "requests";
+    private const string DeadLettersCollection = "deadletters";
+
+    /// <summary>Dead letters kept at most; the oldest go first. Enough to inspect a bad producer, small enough to never matter for disk.</summary>
+    internal const int MaxDeadLetters = 10_000;
     private const int MaxGroupSize = 8192;
 
     private readonly ConcurrentQueue<EventEnvelope> _inserts = new();
@@ -37,9 +41,11 @@ internal sealed class EventStore : IDisposable
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _events;
     private readonly ILiteCollection<BsonDocument> _requests;
+    private readonly ILiteCollection<BsonDocument> _deadLetters;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
     private readonly int _memoryBudget;
+    private readonly TimeProvider _timeProvider;
     private Thread? _writer;
     private EventScheduler? _scheduler;
     private DeliveryEpochs? _epochs;
@@ -52,11 +58,13 @@ internal sealed class EventStore : IDisposable
     private int _inMemory;
     private long _spilledFrom = -1;
 
-    private EventStore(LiteDatabase db, PipelineCounters counters, ILogger logger, int memoryBudget)
+    private EventStore(LiteDatabase db, PipelineCounters counters, ILogger logger, int memoryBudget, TimeProvider timeProvider)
     {
+        _timeProvider = timeProvider;
         _db = db;
         _events = db.GetCollection(EventsCollection, BsonAutoId.Int64);
         _requests = db.GetCollection(RequestsCollection, BsonAutoId.Guid);
+        _deadLetters = db.GetCollection(DeadLettersCollection, BsonAutoId.Int64);
         _counters = counters;
         _logger = logger;
         _memoryBudget = memoryBudget;
@@ -69,7 +77,7 @@ internal sealed class EventStore : IDisposable
     public long LastId { get; private set; }
 
     /// <summary>Opens (or creates) the file and forgets the request records of an earlier run: their events are pending again.</summary>
-    public static EventStore Open(string path, int memoryBudget, PipelineCounters counters, ILogger logger)
+    public static EventStore Open(string path, int memoryBudget, PipelineCounters counters, ILogger logger, TimeProvider timeProvider)
     {
         var directory = Path.GetDirectoryName(path);
         if (!string.IsNullOrEmpty(directory))
@@ -80,7 +88,7 @@ internal sealed class EventStore : IDisposable
         var db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
         try
         {
-            var store = new EventStore(db, counters, logger, memoryBudget);
+            var store = new EventStore(db, counters, logger, memoryBudget, timeProvider);
             store.Recover();
             return store;
         }
@@ -119,6 +127,38 @@ internal sealed class EventStore : IDisposable
 
     /// <summary>Forgets the record of a failed request; its events are pending again.</summary>
     public Task ReleaseAsync(Guid requestGuid, EventEnvelope[] events) => Submit(StoreCommandKind.Release, requestGuid, events);
+
+    /// <summary>Moves an event the server refused for good to the dead letters, with the reason, in one transaction.</summary>
+    public Task DeadLetterAsync(EventEnvelope envelope, string reason)
+    {
+        if (_stopping)
+        {
+            return Task.FromException(new ObjectDisposedException(nameof(EventStore)));
+        }
+
+        var command = new StoreCommand(StoreCommandKind.DeadLetter, Guid.Empty, [envelope], reason);
+        _commands.Enqueue(command);
+        Wake();
+        return command.Done.Task;
+    }
+
+    /// <summary>The newest dead letters first, at most <paramref name="max"/>. LiteDB reads are safe beside the writer.</summary>
+    public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLetters(int max)
+    {
+        var result = new List<ClickstreamDeadLetter>();
+        foreach (var doc in _deadLetters.Find(Query.All("_id", Query.Descending), limit: max))
+        {
+            result.Add(new ClickstreamDeadLetter(
+                doc["g"].AsGuid,
+                doc["y"].AsString,
+                new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
+                new DateTimeOffset(doc["at"].AsInt64, TimeSpan.Zero),
+                doc["r"].AsString,
+                doc["b"].AsBinary));
+        }
+
+        return result;
+    }
 
     /// <summary>Stops the writer after it has committed what was queued, and closes the file.</summary>
     public void Dispose()
@@ -382,6 +422,22 @@ internal sealed class EventStore : IDisposable
                 }
 
                 return deleted;
+
+            case StoreCommandKind.DeadLetter:
+                var refused = command.Events[0];
+                var moved = _events.Delete(new BsonValue(refused.Id));
+                var letter = ToDocument(refused);
+                letter["r"] = command.Reason ?? string.Empty;
+                letter["at"] = _timeProvider.GetUtcNow().UtcTicks;
+                _deadLetters.Upsert(letter);
+                if (_deadLetters.LongCount() > MaxDeadLetters)
+                {
+                    var oldest = _deadLetters.Find(Query.All("_id", Query.Ascending), limit: 1).First()["_id"];
+                    _deadLetters.Delete(oldest);
+                }
+
+                // The event leaves memory and the disk's pending set, like an ack.
+                return moved ? 1 : 0;
 
             default:
                 _requests.Delete(id);

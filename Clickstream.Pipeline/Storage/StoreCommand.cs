@@ -12,17 +12,24 @@ internal enum StoreCommandKind
 
     /// <summary>The send failed: delete the record; the events are pending again.</summary>
     Release,
+
+    /// <summary>The server refused this one event for good: move it from the events to the dead letters.</summary>
+    DeadLetter,
 }
 
 /// <summary>A request-record operation for the writer thread; one per batch, never per event.</summary>
 internal sealed class StoreCommand
 {
-    public StoreCommand(StoreCommandKind kind, Guid requestGuid, EventEnvelope[] events)
+    public StoreCommand(StoreCommandKind kind, Guid requestGuid, EventEnvelope[] events, string? reason = null)
     {
         Kind = kind;
         RequestGuid = requestGuid;
         Events = events;
+        Reason = reason;
     }
+
+    /// <summary>Why the server refused the event (dead letters only).</summary>
+    public string? Reason { get; }
 
     public StoreCommandKind Kind { get; }
 

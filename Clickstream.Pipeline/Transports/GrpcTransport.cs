@@ -80,12 +80,16 @@ internal sealed class GrpcTransport : IEventTransport
 
     public void Dispose() => _channel.Dispose();
 
-    /// <summary>How each gRPC status counts: transient failures are retried like 5xx; the rest are rejections, like 4xx.</summary>
+    /// <summary>How each gRPC status counts: transient failures are retried like 5xx; InvalidArgument and the like are rejections, like 400.</summary>
     internal static SendResult Map(StatusCode code) => code switch
     {
         StatusCode.DeadlineExceeded => SendResult.Timeout,
         StatusCode.Unavailable or StatusCode.Cancelled => SendResult.NetworkError,
-        StatusCode.ResourceExhausted or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted or StatusCode.DataLoss => SendResult.ServerError,
+        StatusCode.ResourceExhausted => SendResult.Throttled,
+        StatusCode.Unauthenticated or StatusCode.PermissionDenied => SendResult.Unauthorized,
+
+        // Unimplemented is a wrong service path (GrpcServiceName) or an old server: a configuration fault, not the events'.
+        StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted or StatusCode.DataLoss or StatusCode.Unimplemented => SendResult.ServerError,
         _ => SendResult.Rejected,
     };
 

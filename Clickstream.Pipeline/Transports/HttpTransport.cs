@@ -94,12 +94,30 @@ internal sealed class HttpTransport : IEventTransport
             }
 
             var parsed = Parse(response.Content.Headers.ContentType, body.AsSpan(0, length), out var parseError);
-            return RaccoonAck.Classify(status, parsed, parseError, requestGuid);
+            var outcome = RaccoonAck.Classify(status, parsed, parseError, requestGuid);
+            return outcome.IsAcknowledged ? outcome : outcome with { RetryAfter = RetryAfter(response.Headers.RetryAfter) };
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(body);
         }
+    }
+
+    /// <summary>Retry-After in either form, delta-seconds or an HTTP date, as a delay from now (never negative).</summary>
+    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header)
+    {
+        if (header?.Delta is { } delta)
+        {
+            return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var delay = date - _settings.TimeProvider.GetUtcNow();
+            return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
+        }
+
+        return null;
     }
 
     /// <summary>Reads at most <paramref name="limit"/> + 1 bytes into a pooled buffer: a longer body is not read on.</summary>

@@ -17,15 +17,25 @@ internal enum SendResult
     /// <summary>The server answered 5xx or CODE_INTERNAL_ERROR.</summary>
     ServerError,
 
-    /// <summary>The server refused the request (4xx, CODE_BAD_REQUEST).</summary>
+    /// <summary>The server refused the request itself (400 and other 4xx, CODE_BAD_REQUEST, gRPC InvalidArgument): permanent.</summary>
     Rejected,
+
+    /// <summary>The server asked to slow down (429, gRPC ResourceExhausted): transient, honours Retry-After.</summary>
+    Throttled,
+
+    /// <summary>The credentials were refused (401, 403, gRPC Unauthenticated or PermissionDenied): transient, a token can rotate.</summary>
+    Unauthorized,
 
     /// <summary>A response that is not an ack of this request: unreadable, too large, or another req_guid.</summary>
     InvalidResponse,
 }
 
 /// <summary>The outcome of one request, with what the server said when it failed.</summary>
-internal readonly record struct SendOutcome(SendResult Result, int StatusCode = 0, string? Detail = null)
+/// <param name="Result">The kind.</param>
+/// <param name="StatusCode">The HTTP status, or the gRPC status code for gRPC failures.</param>
+/// <param name="Detail">The server's reason or the error, for the log.</param>
+/// <param name="RetryAfter">The server's Retry-After, relative to now, when it sent one.</param>
+internal readonly record struct SendOutcome(SendResult Result, int StatusCode = 0, string? Detail = null, TimeSpan? RetryAfter = null)
 {
     public bool IsAcknowledged => Result == SendResult.Acknowledged;
 

@@ -20,6 +20,16 @@ internal static class RaccoonAck
             return new SendOutcome(SendResult.ServerError, status, reason);
         }
 
+        switch (status)
+        {
+            case 401 or 403:
+                return new SendOutcome(SendResult.Unauthorized, status, reason);
+            case 408:
+                return new SendOutcome(SendResult.Timeout, status, reason);
+            case 429:
+                return new SendOutcome(SendResult.Throttled, status, reason);
+        }
+
         if (status >= 400 || response?.Code == Code.BadRequest)
         {
             return new SendOutcome(SendResult.Rejected, status, reason);
