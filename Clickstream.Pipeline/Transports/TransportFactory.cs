@@ -8,6 +8,7 @@ internal static class TransportFactory
         ClickstreamTransport.Http => new HttpTransport(settings, json: false),
         ClickstreamTransport.HttpJson => new HttpTransport(settings, json: true),
         ClickstreamTransport.Grpc => new GrpcTransport(settings),
+        ClickstreamTransport.WebSocket => new WebSocketTransport(settings),
         _ => throw new ArgumentOutOfRangeException(nameof(settings), settings.Transport, "Unknown transport."),
     };
 }
