@@ -96,7 +96,10 @@ public sealed class ClickstreamOptions
     /// </summary>
     public int MaxInMemoryStoredEvents { get; set; } = ClickstreamDefaults.MaxInMemoryStoredEvents;
 
-    /// <summary>Requests in flight at once. The default value is 4.</summary>
+    /// <summary>
+    /// Requests in flight at once (HTTP and gRPC; the WebSocket transport uses
+    /// <see cref="WebSocketTransportOptions.MaxInFlightBatches"/>). The default value is 4.
+    /// </summary>
     public int MaxConcurrentRequests { get; set; } = ClickstreamDefaults.MaxConcurrentRequests;
 
     /// <summary>How long one request may take before it counts as failed. The default value is 30 seconds.</summary>
@@ -132,6 +135,17 @@ public sealed class ClickstreamOptions
     /// default value is <see langword="null"/>: the pipeline makes its own.
     /// </summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
+
+    /// <summary>
+    /// An app-fed reachability signal (e.g. a mobile platform's connectivity API). While it says unreachable no
+    /// batch is cut. The default value is <see langword="null"/>: the pipeline's own detection only.
+    /// </summary>
+    public IClickstreamReachability? Reachability { get; set; }
+
+    /// <summary>
+    /// Hold batches while the OS reports no network (ignored for a loopback endpoint). The default value is <see langword="true"/>.
+    /// </summary>
+    public bool DetectNetworkChanges { get; set; } = true;
 
     /// <summary>The randomness of the retry jitter; tests set a seeded or fixed one. Null: <see cref="Random.Shared"/>.</summary>
     internal Random? Random { get; set; }

@@ -32,6 +32,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly IEventTransport _transport;
     private readonly EgressController _egress;
     private readonly EventProcessor _processor;
+    private readonly ReachabilityMonitor _reachability;
     private long _instantInMemory;
     private int _disposed;
 
@@ -46,13 +47,16 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
             _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger);
             _transport = transportFactory(settings);
+            _reachability = new ReachabilityMonitor(settings, _scheduler, new ReachabilityProbe(settings), _counters, _logger);
             _egress = new EgressController(
                 _transport,
                 _store,
                 _scheduler,
+                _reachability,
                 new RetryPolicy(settings.RetryBaseDelay, settings.RetryMaxDelay, settings.Random),
                 _counters,
-                settings.MaxConcurrentRequests,
+                // On one WebSocket the window of batches in flight is the transport's; elsewhere, requests at once.
+                settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.MaxInFlightBatches : settings.MaxConcurrentRequests,
                 settings.TimeProvider,
                 _logger,
                 OnInstantEventsDone);
@@ -158,10 +162,10 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     }
 
     /// <summary>Stops cutting batches, as when the network is unreachable. Tracking goes on: QoS1 to disk, QoS0 to memory.</summary>
-    public void Pause() => _scheduler.SetReachable(false);
+    public void Pause() => _reachability.SetPaused(true);
 
     /// <summary>Cuts batches again after <see cref="Pause"/>; what waited is sent in order.</summary>
-    public void Resume() => _scheduler.SetReachable(true);
+    public void Resume() => _reachability.SetPaused(false);
 
     /// <summary>
     /// The newest events the server refused on their own (after their batch was split to isolate them), kept in
@@ -211,6 +215,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         }
 
         _scheduler.EndFlush();
+        _reachability.Dispose();
         _egress.Stop();
         _scheduler.Dispose();
         try

@@ -64,4 +64,13 @@ public sealed record ClickstreamStatistics
 
     /// <summary>QoS1 events the server refused on their own, moved to the store's dead letters with the reason.</summary>
     public long EventsDeadLettered { get; init; }
+
+    /// <summary>Times the pipeline marked the server unreachable after network failures in a row.</summary>
+    public long UnreachablePeriods { get; init; }
+
+    /// <summary>Probes sent while the server was held unreachable (<c>GET /ping</c>).</summary>
+    public long ReachabilityProbes { get; init; }
+
+    /// <summary>Whether batches are cut now: not paused, the network up, the server answering.</summary>
+    public bool IsReachable { get; init; }
 }

@@ -40,6 +40,8 @@ internal sealed class PipelineSettings
         WebSocket = o.WebSocket.Clone();
         GrpcServiceName = o.GrpcServiceName;
         Random = o.Random ?? Random.Shared;
+        Reachability = o.Reachability;
+        DetectNetworkChanges = o.DetectNetworkChanges;
     }
 
     public Uri Endpoint { get; }
@@ -67,6 +69,8 @@ internal sealed class PipelineSettings
     public WebSocketTransportOptions WebSocket { get; }
     public string GrpcServiceName { get; }
     public Random Random { get; }
+    public IClickstreamReachability? Reachability { get; }
+    public bool DetectNetworkChanges { get; }
 
     /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>

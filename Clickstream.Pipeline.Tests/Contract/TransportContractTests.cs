@@ -253,3 +253,9 @@ public sealed class GrpcContractTests : TransportContractTests
 {
     protected override ClickstreamTransport Transport => ClickstreamTransport.Grpc;
 }
+
+[TestFixture]
+public sealed class WebSocketContractTests : TransportContractTests
+{
+    protected override ClickstreamTransport Transport => ClickstreamTransport.WebSocket;
+}

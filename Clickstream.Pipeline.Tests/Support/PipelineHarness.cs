@@ -51,13 +51,20 @@ internal sealed class PipelineHarness : IAsyncDisposable
     /// <summary>Stops the collector, dropping every connection, and starts a new one on the same ports.</summary>
     public async Task RestartCollectorAsync()
     {
-        var port = Collector.BaseAddress.Port;
-        var grpcPort = Collector.GrpcAddress?.Port;
-        await Collector.DisposeAsync();
-        _collectorOptions.Port = port;
-        _collectorOptions.GrpcPort = grpcPort;
-        Collector = await RaccoonCollector.StartAsync(_collectorOptions);
+        await StopCollectorAsync();
+        await StartCollectorAgainAsync();
     }
+
+    /// <summary>Stops the collector: its ports refuse connections until <see cref="StartCollectorAgainAsync"/>.</summary>
+    public async Task StopCollectorAsync()
+    {
+        _collectorOptions.Port = Collector.BaseAddress.Port;
+        _collectorOptions.GrpcPort = Collector.GrpcAddress?.Port;
+        await Collector.DisposeAsync();
+    }
+
+    /// <summary>A new collector on the ports of the stopped one.</summary>
+    public async Task StartCollectorAgainAsync() => Collector = await RaccoonCollector.StartAsync(_collectorOptions);
 
     /// <summary>Options on the fake clock, for this harness's collector and file; <paramref name="configure"/> adjusts them.</summary>
     public ClickstreamOptions Options(Action<ClickstreamOptions>? configure = null)

@@ -29,6 +29,12 @@ internal static partial class Log
     [LoggerMessage(8, LogLevel.Information, "Clickstream pipeline stopped")]
     public static partial void Stopped(ILogger logger);
 
+    [LoggerMessage(10, LogLevel.Warning, "Server marked unreachable after {Failures} failures in a row (last: {Kind}: {Detail}); batches are held and the server is probed")]
+    public static partial void ServerUnreachable(ILogger logger, int failures, string kind, string? detail);
+
+    [LoggerMessage(11, LogLevel.Information, "Server reachable again; batches resume")]
+    public static partial void ServerReachable(ILogger logger);
+
     [LoggerMessage(9, LogLevel.Error, "Event {EventGuid} of type {Type} was refused by the server ({Status}: {Reason}) and moved to the dead letters")]
     public static partial void EventDeadLettered(ILogger logger, Guid eventGuid, string type, int status, string? reason);
 

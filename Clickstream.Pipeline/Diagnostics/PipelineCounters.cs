@@ -26,6 +26,9 @@ internal sealed class PipelineCounters
     public long StoreErrors;
     public long BatchesSplit;
     public long DeadLettered;
+    public long UnreachablePeriods;
+    public long ReachabilityProbes;
+    public int Reachable = 1;
 
     private TaskCompletionSource? _changed;
 
@@ -51,6 +54,9 @@ internal sealed class PipelineCounters
         StoreErrors = Volatile.Read(ref StoreErrors),
         BatchesSplit = Volatile.Read(ref BatchesSplit),
         EventsDeadLettered = Volatile.Read(ref DeadLettered),
+        UnreachablePeriods = Volatile.Read(ref UnreachablePeriods),
+        ReachabilityProbes = Volatile.Read(ref ReachabilityProbes),
+        IsReachable = Volatile.Read(ref Reachable) == 1,
     };
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>

@@ -22,6 +22,7 @@ internal sealed class EgressController
     private readonly IEventTransport _transport;
     private readonly EventStore _store;
     private readonly EventScheduler _scheduler;
+    private readonly ReachabilityMonitor _reachability;
     private readonly RetryPolicy _policy;
     private readonly PipelineCounters _counters;
     private readonly TimeProvider _timeProvider;
@@ -33,6 +34,7 @@ internal sealed class EgressController
         IEventTransport transport,
         EventStore store,
         EventScheduler scheduler,
+        ReachabilityMonitor reachability,
         RetryPolicy policy,
         PipelineCounters counters,
         int maxConcurrentRequests,
@@ -43,6 +45,7 @@ internal sealed class EgressController
         _transport = transport;
         _store = store;
         _scheduler = scheduler;
+        _reachability = reachability;
         _policy = policy;
         _counters = counters;
         _timeProvider = timeProvider;
@@ -92,6 +95,7 @@ internal sealed class EgressController
             Interlocked.Increment(ref _counters.BatchesSent);
             Interlocked.Add(ref _counters.EventsSent, batch.Length);
             var outcome = await _transport.SendAsync(requestGuid, batch, _shutdown.Token).ConfigureAwait(false);
+            _reachability.OnOutcome(outcome);
             if (outcome.IsAcknowledged)
             {
                 await OnAcknowledgedAsync(requestGuid, batch, durable).ConfigureAwait(false);

@@ -1,0 +1,147 @@
+using Clickstream.Pipeline.Tests.Support;
+using Clickstream.Samples;
+
+namespace Clickstream.Pipeline.Tests.EndToEnd;
+
+public class ReachabilityTests
+{
+    private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
+    private PipelineHarness _harness = null!;
+
+    [SetUp]
+    public async Task SetUp() => _harness = await PipelineHarness.StartAsync();
+
+    [TearDown]
+    public async Task TearDown() => await _harness.DisposeAsync();
+
+    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
+        _harness.Create(o =>
+        {
+            o.MaxBatchSize = 5;
+            o.RetryBaseDelay = RetryBase;
+            o.RetryMaxDelay = RetryMax;
+            o.Random = FixedRandom.Ceiling;
+            configure?.Invoke(o);
+        });
+
+    private static async Task TrackAsync(ClickstreamPipeline pipeline, int count, int first = 0)
+    {
+        for (var i = first; i < first + count; i++)
+        {
+            await pipeline.TrackAsync(SampleEvents.PageView(i));
+        }
+    }
+
+    [Test]
+    public async Task Server_down_is_held_unreachable_after_failures_in_a_row_and_only_probed_until_it_is_back()
+    {
+        var pipeline = Create();
+        await _harness.StopCollectorAsync();
+        await TrackAsync(pipeline, 5);
+
+        // Connection refused three times in a row (the retries after 1 s and 2 s): the third trips the gate.
+        for (var failures = 1; failures <= 3; failures++)
+        {
+            await _harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
+            _harness.Time.Advance(RetryMax);
+        }
+
+        var tripped = await _harness.WaitAsync(pipeline, s => !s.IsReachable);
+        Assert.That(tripped.UnreachablePeriods, Is.EqualTo(1));
+
+        // A long outage with events still tracked: no batch goes out, only probes, and QoS1 keeps committing.
+        await TrackAsync(pipeline, 50, first: 5);
+        var probesBefore = pipeline.GetStatistics().ReachabilityProbes;
+        for (var i = 0; i < 10; i++)
+        {
+            var probes = pipeline.GetStatistics().ReachabilityProbes;
+            _harness.Time.Advance(RetryMax);
+            await _harness.WaitAsync(pipeline, s => s.ReachabilityProbes > probes);
+        }
+
+        var during = pipeline.GetStatistics();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(during.BatchesSent, Is.EqualTo(3), "the request rate during the outage is the probe rate");
+            Assert.That(during.ReachabilityProbes - probesBefore, Is.EqualTo(10), "one probe per backoff period");
+            Assert.That(during.EventsStored, Is.EqualTo(55));
+            Assert.That(during.IsReachable, Is.False);
+        }
+
+        await _harness.StartCollectorAgainAsync();
+        _harness.Time.Advance(RetryMax);
+        await _harness.WaitAsync(pipeline, s => s.IsReachable);
+        var flush = pipeline.FlushAsync(_harness.Guard);
+        while (!flush.IsCompleted)
+        {
+            // The first batch's own retry timer may still be pending.
+            var before = pipeline.GetStatistics();
+            _harness.Time.Advance(RetryMax);
+            await Task.WhenAny(flush, _harness.WaitAsync(pipeline, s => s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed));
+        }
+
+        await flush;
+        Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 55).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+    }
+
+    [Test]
+    public async Task Server_errors_do_not_mark_it_unreachable()
+    {
+        _harness.Collector.Faults.AlwaysFail(500);
+        var pipeline = Create();
+        await TrackAsync(pipeline, 5);
+        for (var failures = 1; failures <= 4; failures++)
+        {
+            await _harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
+            _harness.Time.Advance(RetryMax);
+        }
+
+        Assert.That(pipeline.GetStatistics().IsReachable, Is.True, "a 500 is an answer: the server is up");
+    }
+
+    [Test]
+    public async Task App_reachability_signal_holds_batches_until_it_says_reachable()
+    {
+        var signal = new ManualSignal(reachable: false);
+        var pipeline = Create(o => o.Reachability = signal);
+        await TrackAsync(pipeline, 10);
+        await _harness.WaitAsync(pipeline, s => s.EventsStored == 10);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(pipeline.HeldEvents, Is.EqualTo(10));
+            Assert.That(pipeline.GetStatistics().BatchesSent, Is.Zero);
+            Assert.That(pipeline.GetStatistics().IsReachable, Is.False);
+        }
+
+        signal.Set(true);
+        await _harness.Collector.WaitForEventsAsync(10, _harness.Guard);
+        Assert.That(pipeline.GetStatistics().IsReachable, Is.True);
+    }
+
+    [Test]
+    public async Task Pause_shows_in_the_statistics()
+    {
+        var pipeline = Create();
+        pipeline.Pause();
+        Assert.That(pipeline.GetStatistics().IsReachable, Is.False);
+        pipeline.Resume();
+        Assert.That(pipeline.GetStatistics().IsReachable, Is.True);
+        await Task.CompletedTask;
+    }
+
+    private sealed class ManualSignal(bool reachable) : IClickstreamReachability
+    {
+        private volatile bool _reachable = reachable;
+
+        public event EventHandler? Changed;
+
+        public bool IsReachable => _reachable;
+
+        public void Set(bool value)
+        {
+            _reachable = value;
+            Changed?.Invoke(this, EventArgs.Empty);
+        }
+    }
+}

@@ -1,0 +1,231 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Transports;
+using Microsoft.Extensions.Logging;
+
+namespace Clickstream.Pipeline.Scheduling;
+
+/// <summary>
+/// The scheduler's gate: batches are cut only while every signal says the server can be reached.
+/// <list type="bullet">
+/// <item>the app's own: <see cref="ClickstreamPipeline.Pause"/>/<see cref="ClickstreamPipeline.Resume"/> and an optional <see cref="IClickstreamReachability"/>;</item>
+/// <item>the OS: <see cref="NetworkChange.NetworkAvailabilityChanged"/> (ignored for a loopback endpoint);</item>
+/// <item>the server's: after <see cref="FailuresToTrip"/> network failures or timeouts in a row the server is
+/// marked unreachable and probed (<see cref="ReachabilityProbe"/>) with jittered backoff until it answers.</item>
+/// </list>
+/// While unreachable the request rate is the probe rate: no batch goes out, however long the outage lasts.
+/// </summary>
+internal sealed class ReachabilityMonitor : IDisposable
+{
+    private readonly Lock _lock = new();
+    private readonly EventScheduler _scheduler;
+    private readonly ReachabilityProbe _probe;
+    private readonly IClickstreamReachability? _app;
+    private readonly TimeProvider _timeProvider;
+    private readonly PipelineCounters _counters;
+    private readonly ILogger _logger;
+    private readonly JitteredBackoff _probeBackoff;
+    private readonly bool _watchOs;
+    private readonly ITimer _probeTimer;
+    private readonly CancellationTokenSource _stopping = new();
+    private bool _paused;
+    private bool _osAvailable = true;
+    private bool _serverDown;
+    private int _failuresInARow;
+    private bool _disposed;
+
+    /// <summary>Network failures or timeouts in a row that mark the server unreachable.</summary>
+    public const int FailuresToTrip = 3;
+
+    public ReachabilityMonitor(PipelineSettings settings, EventScheduler scheduler, ReachabilityProbe probe, PipelineCounters counters, ILogger logger)
+    {
+        _scheduler = scheduler;
+        _probe = probe;
+        _app = settings.Reachability;
+        _timeProvider = settings.TimeProvider;
+        _counters = counters;
+        _logger = logger;
+        _probeBackoff = new JitteredBackoff(settings.RetryBaseDelay, settings.RetryMaxDelay, settings.Random);
+        _probeTimer = _timeProvider.CreateTimer(static s => ((ReachabilityMonitor)s!).OnProbeTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+
+        // A loopback collector is reachable whatever the machine's other interfaces say.
+        _watchOs = settings.DetectNetworkChanges && !IsLoopback(settings.Endpoint);
+        if (_watchOs)
+        {
+            _osAvailable = NetworkInterface.GetIsNetworkAvailable();
+            NetworkChange.NetworkAvailabilityChanged += OnOsChanged;
+        }
+
+        if (_app is not null)
+        {
+            _app.Changed += OnAppChanged;
+        }
+
+        Apply();
+    }
+
+    /// <summary>Whether batches may be cut now.</summary>
+    public bool IsReachable
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Combined();
+            }
+        }
+    }
+
+    /// <summary>Whether the pipeline's own detection holds the server for unreachable.</summary>
+    public bool ServerDown
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _serverDown;
+            }
+        }
+    }
+
+    public void SetPaused(bool paused)
+    {
+        lock (_lock)
+        {
+            _paused = paused;
+            Apply();
+        }
+    }
+
+    /// <summary>The outcome of every request: a success clears the failures, network failures and timeouts count.</summary>
+    public void OnOutcome(in SendOutcome outcome)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (outcome.Result is not (SendResult.NetworkError or SendResult.Timeout))
+            {
+                // Any answer from the server, even an error, proves it is reachable.
+                _failuresInARow = 0;
+                _probeBackoff.Reset();
+                return;
+            }
+
+            if (++_failuresInARow < FailuresToTrip || _serverDown)
+            {
+                return;
+            }
+
+            _serverDown = true;
+            Interlocked.Increment(ref _counters.UnreachablePeriods);
+            Log.ServerUnreachable(_logger, _failuresInARow, outcome.Result.ToString(), outcome.Detail);
+            Apply();
+            ScheduleProbe();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
+        _stopping.Cancel();
+        _probeTimer.Dispose();
+        if (_watchOs)
+        {
+            NetworkChange.NetworkAvailabilityChanged -= OnOsChanged;
+        }
+
+        if (_app is not null)
+        {
+            _app.Changed -= OnAppChanged;
+        }
+
+        _probe.Dispose();
+        _stopping.Dispose();
+    }
+
+    private static bool IsLoopback(Uri endpoint) =>
+        endpoint.IsLoopback || (IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    private bool Combined() => !_paused && _osAvailable && !_serverDown && (_app?.IsReachable ?? true);
+
+    /// <summary>Tells the scheduler; called under the lock.</summary>
+    private void Apply()
+    {
+        var reachable = Combined();
+        Volatile.Write(ref _counters.Reachable, reachable ? 1 : 0);
+        _scheduler.SetReachable(reachable);
+        _counters.NotifyChanged();
+    }
+
+    private void ScheduleProbe() => _probeTimer.Change(_probeBackoff.NextDelay(), Timeout.InfiniteTimeSpan);
+
+    private void OnProbeTimer() => _ = ProbeAsync();
+
+    private async Task ProbeAsync()
+    {
+        try
+        {
+            var answered = await _probe.ProbeAsync(_stopping.Token).ConfigureAwait(false);
+            lock (_lock)
+            {
+                // Counted when answered (or not), under the lock: once the count shows it, its outcome is applied.
+                Interlocked.Increment(ref _counters.ReachabilityProbes);
+                if (_disposed || !_serverDown)
+                {
+                    return;
+                }
+
+                if (!answered)
+                {
+                    ScheduleProbe();
+                    _counters.NotifyChanged();
+                    return;
+                }
+
+                // Back, or (gRPC) half-open: the next batch is the probe, and one more failure trips again.
+                _serverDown = false;
+                _failuresInARow = _probe.CallIsTheProbe ? FailuresToTrip - 1 : 0;
+                Log.ServerReachable(_logger);
+                Apply();
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.StageFailed(_logger, "reachability probe", ex);
+        }
+    }
+
+    private void OnOsChanged(object? sender, NetworkAvailabilityEventArgs e)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _osAvailable = e.IsAvailable;
+            Apply();
+        }
+    }
+
+    private void OnAppChanged(object? sender, EventArgs e)
+    {
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                Apply();
+            }
+        }
+    }
+}

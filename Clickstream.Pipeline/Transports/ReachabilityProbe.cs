@@ -1,0 +1,62 @@
+namespace Clickstream.Pipeline.Transports;
+
+/// <summary>
+/// Asks whether the server answers at all, while the pipeline holds batches back: Raccoon's <c>GET /ping</c>
+/// for the REST and WebSocket transports (same host and port, http for ws, https for wss). gRPC has no ping:
+/// there the next call is the probe (<see cref="CallIsTheProbe"/>).
+/// </summary>
+internal sealed class ReachabilityProbe : IDisposable
+{
+    private readonly HttpClient? _client;
+    private readonly Uri? _pingUri;
+    private readonly PipelineSettings _settings;
+
+    public ReachabilityProbe(PipelineSettings settings)
+    {
+        _settings = settings;
+        if (settings.Transport == ClickstreamTransport.Grpc)
+        {
+            return;
+        }
+
+        var endpoint = settings.Endpoint;
+        var scheme = endpoint.Scheme == Uri.UriSchemeWss || endpoint.Scheme == Uri.UriSchemeHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        _pingUri = new UriBuilder(scheme, endpoint.Host, endpoint.Port, "/ping").Uri;
+        var handler = TransportSupport.Handler(settings, out var owned);
+        _client = new HttpClient(handler, disposeHandler: owned) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>gRPC: no separate probe; the scheduler lets the next batch go and its outcome decides.</summary>
+    public bool CallIsTheProbe => _client is null;
+
+    public Uri? PingUri => _pingUri;
+
+    /// <summary>True when the server answered the ping with a 2xx; never throws.</summary>
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (_client is null)
+        {
+            return true;
+        }
+
+        using var timeout = new CancellationTokenSource(_settings.RequestTimeout, _settings.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, _pingUri);
+            foreach (var header in _settings.Headers)
+            {
+                request.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose() => _client?.Dispose();
+}
