@@ -23,7 +23,7 @@ internal sealed class PipelineFixture : IAsyncDisposable
 
     public static async Task<PipelineFixture> StartAsync()
     {
-        var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false });
+        var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false, GrpcPort = 0 });
         return new PipelineFixture(collector, Directory.CreateTempSubdirectory("clickstream-bench-"));
     }
 
@@ -31,9 +31,21 @@ internal sealed class PipelineFixture : IAsyncDisposable
     public string FilePath(string name) => Path.Combine(Folder.FullName, name + ".db");
 
     /// <summary>A pipeline pointed at the collector, storing in <c>name.db</c>; disposed with the fixture.</summary>
-    public ClickstreamPipeline CreatePipeline(string name, Action<ClickstreamOptions>? configure = null)
+    public ClickstreamPipeline CreatePipeline(string name, Action<ClickstreamOptions>? configure = null, ClickstreamTransport transport = ClickstreamTransport.Http)
     {
-        var options = new ClickstreamOptions { Endpoint = Collector.EventsEndpoint, StoragePath = FilePath(name) };
+        var endpoint = transport switch
+        {
+            ClickstreamTransport.Grpc => Collector.GrpcAddress!,
+            ClickstreamTransport.WebSocket => Collector.WebSocketEndpoint,
+            _ => Collector.EventsEndpoint,
+        };
+        var options = new ClickstreamOptions
+        {
+            Endpoint = endpoint,
+            Transport = transport,
+            StoragePath = FilePath(name),
+            Headers = { ["X-User-ID"] = "bench-" + name },
+        };
         configure?.Invoke(options);
         var pipeline = ClickstreamPipeline.Create(options);
         _pipelines.Add(pipeline);
