@@ -1,5 +1,6 @@
 // The clickstream command line: dotnet run --project Clickstream.Cli -- <command> [options]
 using Clickstream.Cli;
+using Clickstream.Cli.Crash;
 using Clickstream.Cli.Demo;
 using Spectre.Console;
 
@@ -12,5 +13,5 @@ Console.CancelKeyPress += (_, e) =>
 };
 
 var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-var app = new CliApp(AnsiConsole.Console, errors, [new DemoCommand()]);
+var app = new CliApp(AnsiConsole.Console, errors, [new DemoCommand(), new CrashTestCommand(), new CrashChildCommand()]);
 return await app.RunAsync(args, cancellation.Token);

@@ -76,6 +76,29 @@ internal sealed class ParsedArguments
     /// <summary>Whether a flag was given.</summary>
     public bool Has(string name) => _values.ContainsKey(name);
 
+    /// <exception cref="UsageException">The option is missing or empty.</exception>
+    public string GetRequiredString(string name)
+    {
+        if (!_values.TryGetValue(name, out var text) || string.IsNullOrEmpty(text))
+        {
+            throw new UsageException($"option '--{name}' is required.");
+        }
+
+        return text;
+    }
+
+    /// <exception cref="UsageException">The option is missing or not an absolute URI.</exception>
+    public Uri GetAbsoluteUri(string name)
+    {
+        var text = GetRequiredString(name);
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri))
+        {
+            throw new UsageException($"option '--{name}' must be an absolute URI; was '{text}'.");
+        }
+
+        return uri;
+    }
+
     /// <exception cref="UsageException">The value is not one of <paramref name="choices"/>' names.</exception>
     public T GetChoice<T>(string name, T defaultValue, IReadOnlyDictionary<string, T> choices)
     {

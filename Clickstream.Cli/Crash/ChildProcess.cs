@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Clickstream.Cli.Crash;
+
+/// <summary>
+/// Runs one <c>crash-child</c> as a separate OS process (<c>dotnet clickstream.dll crash-child ...</c>, the
+/// already-built assembly, never <c>dotnet run</c>), reads its lines as they come and kills it with SIGKILL at
+/// its <see cref="KillPoint"/>.
+/// </summary>
+internal static class ChildProcess
+{
+    private const int MaxStandardErrorChars = 8_000;
+
+    /// <summary>
+    /// Starts the child with <paramref name="arguments"/> (after <c>crash-child</c>), kills it at
+    /// <paramref name="killAt"/> (or lets it exit by itself when null), reads its output to the end and waits
+    /// for its exit.
+    /// </summary>
+    /// <exception cref="CrashHarnessException">The child could not start, or exited before its kill point.</exception>
+    public static async Task<ChildOutcome> RunAsync(string childAssembly, IReadOnlyList<string> arguments, KillPoint? killAt, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add(childAssembly);
+        info.ArgumentList.Add(CrashChildCommand.CommandName);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new CrashHarnessException($"Could not start {info.FileName} {childAssembly}.");
+        var reader = new Reader(process, killAt);
+        try
+        {
+            // Standard input stays open (and unused) until the child is gone: the child takes its closing as
+            // "the harness is gone" and exits rather than outliving it.
+            var standardError = process.StandardError.ReadToEndAsync(cancellationToken);
+            await reader.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            var outcome = new ChildOutcome(
+                reader.Numbers,
+                reader.NumbersBeforeKill ?? reader.Numbers.Count,
+                reader.Killed,
+                process.ExitCode,
+                reader.Flushed,
+                reader.PartialLineBytes,
+                Tail(await standardError));
+            if (killAt is not null && !outcome.Killed)
+            {
+                throw new CrashHarnessException($"The child exited by itself (exit code {outcome.ExitCode}) before its kill point ({killAt}) after {outcome.Numbers.Count} events. Its standard error:\n{outcome.StandardError}");
+            }
+
+            return outcome;
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                // Cancelled or failed mid-way: never leave a child behind.
+                Kill(process);
+            }
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            // SIGKILL on Linux and macOS: no handler, no finally, no flush runs in the child.
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited on its own in the meantime.
+        }
+    }
+
+    /// <summary>The <c>dotnet</c> host: this process's own when it is one, else the SDK's, else the one on PATH.</summary>
+    private static string DotnetHost()
+    {
+        var self = Environment.ProcessPath;
+        if (self is not null && string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            return self;
+        }
+
+        var sdkHost = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        return !string.IsNullOrEmpty(sdkHost) && File.Exists(sdkHost) ? sdkHost : "dotnet";
+    }
+
+    private static string Tail(string text) => text.Length <= MaxStandardErrorChars ? text : "..." + text[^MaxStandardErrorChars..];
+
+    /// <summary>Splits the child's raw standard output into lines, and pulls the trigger at the kill point.</summary>
+    private sealed class Reader(Process process, KillPoint? killAt)
+    {
+        private readonly byte[] _buffer = new byte[64 * 1024];
+        private readonly List<byte> _partial = [];
+
+        public List<int> Numbers { get; } = [];
+
+        public int? NumbersBeforeKill { get; private set; }
+
+        public bool Killed => NumbersBeforeKill is not null;
+
+        public string? Flushed { get; private set; }
+
+        public int PartialLineBytes => _partial.Count;
+
+        public async Task ReadToEndAsync(CancellationToken cancellationToken)
+        {
+            var stream = process.StandardOutput.BaseStream;
+            int read;
+            while ((read = await stream.ReadAsync(_buffer, cancellationToken)) > 0)
+            {
+                var chunk = _buffer.AsSpan(0, read);
+                int newline;
+                while ((newline = chunk.IndexOf((byte)'\n')) >= 0)
+                {
+                    if (_partial.Count == 0)
+                    {
+                        OnLine(chunk[..newline]);
+                    }
+                    else
+                    {
+                        _partial.AddRange(chunk[..newline]);
+                        OnLine(_partial.ToArray());
+                        _partial.Clear();
+                    }
+
+                    chunk = chunk[(newline + 1)..];
+                }
+
+                _partial.AddRange(chunk);
+            }
+
+            // End of output: the child is dead or exited. Whatever was written before is counted, killed or not.
+        }
+
+        private void OnLine(ReadOnlySpan<byte> line)
+        {
+            if (int.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                Numbers.Add(number);
+                if (killAt is { Phase: KillPhase.Tracking } point && Numbers.Count == point.Lines)
+                {
+                    KillNow();
+                }
+
+                return;
+            }
+
+            var text = Encoding.ASCII.GetString(line);
+            switch (text)
+            {
+                case ChildLines.Opening when killAt?.Phase == KillPhase.Opening:
+                case ChildLines.Ready when killAt?.Phase == KillPhase.Ready:
+                case ChildLines.Done when killAt is not null:
+                    // Done: the range ran out before the kill point (it is sized so that it does not); kill anyway.
+                    KillNow();
+                    break;
+                default:
+                    if (text.StartsWith(ChildLines.Flushed + " ", StringComparison.Ordinal))
+                    {
+                        Flushed = text[(ChildLines.Flushed.Length + 1)..];
+                    }
+
+                    break;
+            }
+        }
+
+        private void KillNow()
+        {
+            if (Killed)
+            {
+                return;
+            }
+
+            NumbersBeforeKill = Numbers.Count;
+            Kill(process);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Text;
+
+namespace Clickstream.Cli.Crash;
+
+/// <summary>A reported event the collector never received, and where in the run it was reported.</summary>
+/// <param name="Number">The event's number.</param>
+/// <param name="Round">The child (0-based) that reported it.</param>
+/// <param name="Position">Its position among that child's reported lines (0-based).</param>
+/// <param name="ChildReported">How many lines that child reported in all.</param>
+/// <param name="KillPoint">Where that child was killed.</param>
+internal sealed record LostEvent(int Number, int Round, int Position, int ChildReported, KillPoint KillPoint);
+
+/// <summary>One killed child.</summary>
+/// <param name="Round">Its index, 0-based.</param>
+/// <param name="From">Its first number.</param>
+/// <param name="KillPoint">Where it was killed.</param>
+/// <param name="Reported">The lines it reported.</param>
+/// <param name="ReportedAfterKill">Of those, lines read after the kill was signalled (already in the pipe).</param>
+internal sealed record CrashRound(int Round, int From, KillPoint KillPoint, int Reported, int ReportedAfterKill);
+
+/// <summary>The verdict of a crash run.</summary>
+internal sealed record CrashReport
+{
+    public required CrashSettings Settings { get; init; }
+
+    /// <summary>Children killed with SIGKILL.</summary>
+    public required int Kills { get; init; }
+
+    public required IReadOnlyDictionary<KillPhase, int> KillsByPhase { get; init; }
+
+    /// <summary>Distinct numbers the children reported (each a completed TrackAsync).</summary>
+    public required long ReportedEvents { get; init; }
+
+    /// <summary>Events the collector accepted, duplicates included.</summary>
+    public required long ReceivedEvents { get; init; }
+
+    /// <summary>Reported numbers the collector never received: must be empty.</summary>
+    public required IReadOnlyList<LostEvent> Lost { get; init; }
+
+    /// <summary>Extra copies: for each number, the times it was received beyond the first.</summary>
+    public required long Duplicates { get; init; }
+
+    /// <summary>Numbers received more than once.</summary>
+    public required long DuplicatedNumbers { get; init; }
+
+    /// <summary>Numbers received but never reported: committed, but the child was killed before it printed them.</summary>
+    public required long ReceivedUnreported { get; init; }
+
+    /// <summary>Received events whose bytes are not a numbered purchase: must be 0.</summary>
+    public required long Undecodable { get; init; }
+
+    /// <summary>Events still on disk after the final flush child's FlushAsync: must be 0.</summary>
+    public required long PendingAfterFlush { get; init; }
+
+    /// <summary>Output bytes after a child's last newline (a line cut in half): never expected.</summary>
+    public required long PartialLines { get; init; }
+
+    public required IReadOnlyList<CrashRound> Rounds { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>The store folder, kept when something was lost; null when deleted.</summary>
+    public string? KeptFolder { get; init; }
+
+    public long DuplicateBound => Settings.DuplicateBound;
+
+    /// <summary>No loss, duplicates within the bound, nothing left on disk, every received event readable.</summary>
+    public bool Passed => Lost.Count == 0 && Duplicates <= DuplicateBound && PendingAfterFlush == 0 && Undecodable == 0;
+
+    /// <summary>One line with the figures.</summary>
+    public string Summary() => FormattableString.Invariant(
+        $"kills {Kills} (opening {Phase(KillPhase.Opening)}, ready {Phase(KillPhase.Ready)}, tracking {Phase(KillPhase.Tracking)}), reported {ReportedEvents:N0}, received {ReceivedEvents:N0}, lost {Lost.Count}, duplicates {Duplicates:N0} in {DuplicatedNumbers:N0} events (bound {DuplicateBound:N0}), received unreported {ReceivedUnreported:N0}, left on disk {PendingAfterFlush}, in {Elapsed.TotalSeconds:F1} s");
+
+    /// <summary>The lost numbers grouped by child, with where each child was killed; empty when nothing was lost.</summary>
+    public string DescribeLost()
+    {
+        if (Lost.Count == 0)
+        {
+            return "";
+        }
+
+        var text = new StringBuilder(FormattableString.Invariant($"{Lost.Count} reported events never arrived:"));
+        foreach (var group in Lost.GroupBy(l => l.Round))
+        {
+            var first = group.First();
+            var positions = group.Select(l => l.Position).ToArray();
+            text.Append(FormattableString.Invariant(
+                $"\n  child {first.Round} (killed {first.KillPoint}, reported {first.ChildReported}): {group.Count()} lost, numbers {string.Join(", ", group.Select(l => l.Number).Take(20))}{(group.Count() > 20 ? ", ..." : "")}, at report positions {positions.Min()}..{positions.Max()}"));
+        }
+
+        if (KeptFolder is not null)
+        {
+            text.Append("\n  store kept in ").Append(KeptFolder);
+        }
+
+        return text.ToString();
+    }
+
+    private int Phase(KillPhase phase) => KillsByPhase.TryGetValue(phase, out var count) ? count : 0;
+}
