@@ -6,32 +6,25 @@ using Google.Protobuf;
 
 namespace Clickstream.Pipeline.Tests.EndToEnd;
 
-public class DeliveryTests
+public class DeliveryTests : PipelineTestBase
 {
-    private PipelineHarness _harness = null!;
-
-    [SetUp]
-    public async Task SetUp() => _harness = await PipelineHarness.StartAsync();
-
-    [TearDown]
-    public async Task TearDown() => await _harness.DisposeAsync();
 
     [Test]
     public async Task TrackAsync_QoS1_event_is_in_the_store_file_when_it_completes()
     {
-        var pipeline = _harness.Create();
+        var pipeline = Harness.Create();
         pipeline.Pause();
 
         // Many at once, so that they share group commits: the last group is what a race would miss.
         await Task.WhenAll(Enumerable.Range(0, 500).Select(i => pipeline.TrackAsync(SampleEvents.PageView(i)).AsTask()));
 
-        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(500));
+        Assert.That(StoreFile.CommittedEventIds(Harness.Folder.StorePath), Has.Count.EqualTo(500));
     }
 
     [Test]
     public async Task Flush_delivers_every_event_tracked_before_it_with_its_bytes_and_type()
     {
-        var pipeline = _harness.Create(o => o.InstantEventTypes.Add("Click"));
+        var pipeline = Harness.Create(o => o.InstantEventTypes.Add("Click"));
         var sent = new List<IMessage>();
         for (var i = 0; i < 1000; i++)
         {
@@ -40,20 +33,20 @@ public class DeliveryTests
             await pipeline.TrackAsync(message);
         }
 
-        await pipeline.FlushAsync(_harness.Guard);
+        await pipeline.FlushAsync(Harness.Guard);
 
         var stats = pipeline.GetStatistics();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(sent.Select(PipelineHarness.Payload)));
-            Assert.That(_harness.Collector.Stats.EventsByType()["click"], Is.EqualTo(300));
-            Assert.That(_harness.Collector.Stats.EventsByType()["pageview"], Is.EqualTo(500));
+            Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(sent.Select(PipelineHarness.Payload)));
+            Assert.That(Harness.Collector.Stats.EventsByType()["click"], Is.EqualTo(300));
+            Assert.That(Harness.Collector.Stats.EventsByType()["pageview"], Is.EqualTo(500));
             Assert.That(stats.EventsAcknowledged, Is.EqualTo(1000));
             Assert.That(stats.InstantEventsTracked, Is.EqualTo(300));
             Assert.That(stats.DurableEventsTracked, Is.EqualTo(700));
             Assert.That(stats.EventsStored, Is.EqualTo(700));
             Assert.That(stats.EventsPendingOnDisk, Is.Zero);
-            Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Is.Empty, "acknowledged events are deleted");
+            Assert.That(StoreFile.CommittedEventIds(Harness.Folder.StorePath), Is.Empty, "acknowledged events are deleted");
         }
     }
 
@@ -63,15 +56,15 @@ public class DeliveryTests
         // Event 2's request never gets an answer: a flush that waited for it would never complete.
         var blocked = PipelineHarness.Payload(SampleEvents.PageView(2));
         using var gate = new CancellationTokenSource();
-        var pipeline = _harness.Create(
+        var pipeline = Harness.Create(
             o => o.MaxBatchSize = 1,
             settings => new GatedTransport(new HttpTransport(settings, json: false), blocked, gate.Token));
         await pipeline.TrackAsync(SampleEvents.PageView(1));
-        var flush = pipeline.FlushAsync(_harness.Guard);
+        var flush = pipeline.FlushAsync(Harness.Guard);
         await pipeline.TrackAsync(SampleEvents.PageView(2));
 
         await flush;
-        Assert.That(_harness.ReceivedPayloads(), Is.EqualTo(new[] { PipelineHarness.Payload(SampleEvents.PageView(1)) }));
+        Assert.That(Harness.ReceivedPayloads(), Is.EqualTo(new[] { PipelineHarness.Payload(SampleEvents.PageView(1)) }));
         Assert.That(pipeline.GetStatistics().EventsAcknowledged, Is.EqualTo(1));
         await gate.CancelAsync();
     }
@@ -96,42 +89,42 @@ public class DeliveryTests
     [Test]
     public async Task Flush_waits_while_the_network_is_unreachable_and_completes_when_it_is_back()
     {
-        var pipeline = _harness.Create();
+        var pipeline = Harness.Create();
         pipeline.Pause();
         await pipeline.TrackAsync(SampleEvents.PageView(1));
-        var flush = pipeline.FlushAsync(_harness.Guard);
-        await _harness.WaitAsync(pipeline, s => s.EventsStored == 1);
+        var flush = pipeline.FlushAsync(Harness.Guard);
+        await Harness.WaitAsync(pipeline, s => s.EventsStored == 1);
         Assert.That(flush.IsCompleted, Is.False);
 
         pipeline.Resume();
         await flush;
-        Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(1));
+        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(1));
     }
 
     [Test]
     public async Task Type_carries_the_event_group_prefix()
     {
-        var pipeline = _harness.Create(o => o.EventGroup = "shop");
+        var pipeline = Harness.Create(o => o.EventGroup = "shop");
         await pipeline.TrackAsync(SampleEvents.AddToCart(1));
-        await pipeline.FlushAsync(_harness.Guard);
+        await pipeline.FlushAsync(Harness.Guard);
 
-        Assert.That(_harness.Collector.Stats.EventsByType().Keys, Is.EqualTo(new[] { "shop-addtocart" }));
+        Assert.That(Harness.Collector.Stats.EventsByType().Keys, Is.EqualTo(new[] { "shop-addtocart" }));
     }
 
     [Test]
     public async Task Headers_option_does_not_break_delivery()
     {
-        var pipeline = _harness.Create(o => o.Headers["X-User-ID"] = "user-1");
+        var pipeline = Harness.Create(o => o.Headers["X-User-ID"] = "user-1");
         await pipeline.TrackAsync(SampleEvents.PageView(1));
-        await pipeline.FlushAsync(_harness.Guard);
+        await pipeline.FlushAsync(Harness.Guard);
 
-        Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(1));
+        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(1));
     }
 
     [Test]
     public async Task Backlog_larger_than_the_memory_budget_is_held_on_disk_and_all_delivered_once()
     {
-        var pipeline = _harness.Create(o =>
+        var pipeline = Harness.Create(o =>
         {
             o.MaxBatchSize = 100;
             o.MaxInMemoryStoredEvents = 500;
@@ -145,12 +138,12 @@ public class DeliveryTests
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.WaitAsync(pipeline, s => s.EventsStored == 3000);
+        await Harness.WaitAsync(pipeline, s => s.EventsStored == 3000);
         Assert.That(pipeline.HeldEvents, Is.LessThanOrEqualTo(500), "no more than the budget waits in memory");
 
         pipeline.Resume();
-        await pipeline.FlushAsync(_harness.Guard);
-        var received = _harness.ReceivedPayloads();
+        await pipeline.FlushAsync(Harness.Guard);
+        var received = Harness.ReceivedPayloads();
         Assert.That(received, Has.Count.EqualTo(3000));
         Assert.That(received, Is.EqualTo(Enumerable.Range(0, 3000).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))), "in order, each once");
     }

@@ -6,19 +6,12 @@ using Google.Protobuf;
 
 namespace Clickstream.Pipeline.Tests.EndToEnd;
 
-public class FailureTests
+public class FailureTests : PipelineTestBase
 {
     private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(2);
-    private PipelineHarness _harness = null!;
-
-    [SetUp]
-    public async Task SetUp() => _harness = await PipelineHarness.StartAsync();
-
-    [TearDown]
-    public async Task TearDown() => await _harness.DisposeAsync();
 
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null) =>
-        _harness.Create(
+        Harness.Create(
             o =>
             {
                 o.MaxBatchSize = 5;
@@ -36,25 +29,25 @@ public class FailureTests
     [TestCase(429)]
     public async Task Server_error_makes_the_same_events_arrive_again_after_the_backoff(int status)
     {
-        _harness.Collector.Faults.FailNext(1, status);
+        Harness.Collector.Faults.FailNext(1, status);
         var pipeline = Create();
         for (var i = 0; i < 5; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
-        _harness.Time.Advance(RetryBase - TimeSpan.FromMilliseconds(10));
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        Harness.Time.Advance(RetryBase - TimeSpan.FromMilliseconds(10));
         Assert.That(pipeline.GetStatistics().BatchesRetried, Is.Zero, "never re-sent before the backoff delay");
-        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(5), "a failed request deletes nothing");
+        Assert.That(StoreFile.CommittedEventIds(Harness.Folder.StorePath), Has.Count.EqualTo(5), "a failed request deletes nothing");
 
-        _harness.Time.Advance(TimeSpan.FromMilliseconds(10));
-        await _harness.Collector.WaitForEventsAsync(5, _harness.Guard);
-        var stats = await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
+        Harness.Time.Advance(TimeSpan.FromMilliseconds(10));
+        await Harness.Collector.WaitForEventsAsync(5, Harness.Guard);
+        var stats = await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_harness.ReceivedPayloads(), Is.EqualTo(Enumerable.Range(0, 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
-            Assert.That(_harness.Collector.Stats.FailedRequests, Is.EqualTo(1));
+            Assert.That(Harness.ReceivedPayloads(), Is.EqualTo(Enumerable.Range(0, 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(Harness.Collector.Stats.FailedRequests, Is.EqualTo(1));
             Assert.That(stats.BatchesRetried, Is.EqualTo(1));
         }
     }
@@ -62,50 +55,50 @@ public class FailureTests
     [Test]
     public async Task Backoff_doubles_while_the_server_keeps_failing()
     {
-        _harness.Collector.Faults.AlwaysFail(500);
+        Harness.Collector.Faults.AlwaysFail(500);
         var pipeline = Create();
         for (var i = 0; i < 5; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
-        _harness.Time.Advance(RetryBase);
-        await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 2);
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        Harness.Time.Advance(RetryBase);
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 2);
 
         // Second failure in a row: 4 s. Nothing goes out in the first 4 s less a little.
-        _harness.Time.Advance(RetryBase * 2 - TimeSpan.FromMilliseconds(10));
+        Harness.Time.Advance(RetryBase * 2 - TimeSpan.FromMilliseconds(10));
         Assert.That(pipeline.GetStatistics().BatchesSent, Is.EqualTo(2));
 
-        _harness.Collector.Faults.AlwaysFail(null);
-        _harness.Time.Advance(TimeSpan.FromMilliseconds(10));
-        await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
-        Assert.That(_harness.Collector.Stats.Requests, Is.EqualTo(3));
+        Harness.Collector.Faults.AlwaysFail(null);
+        Harness.Time.Advance(TimeSpan.FromMilliseconds(10));
+        await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
+        Assert.That(Harness.Collector.Stats.Requests, Is.EqualTo(3));
     }
 
     [Test]
     public async Task Ack_with_another_req_guid_deletes_nothing_and_the_batch_is_sent_again()
     {
-        _harness.Collector.Faults.RespondWithWrongRequestGuid = true;
+        Harness.Collector.Faults.RespondWithWrongRequestGuid = true;
         var pipeline = Create();
         for (var i = 0; i < 5; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
-        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Has.Count.EqualTo(5));
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        Assert.That(StoreFile.CommittedEventIds(Harness.Folder.StorePath), Has.Count.EqualTo(5));
 
-        _harness.Collector.Faults.RespondWithWrongRequestGuid = false;
-        _harness.Time.Advance(RetryBase);
-        await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
-        Assert.That(StoreFile.CommittedEventIds(_harness.Folder.StorePath), Is.Empty);
+        Harness.Collector.Faults.RespondWithWrongRequestGuid = false;
+        Harness.Time.Advance(RetryBase);
+        await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
+        Assert.That(StoreFile.CommittedEventIds(Harness.Folder.StorePath), Is.Empty);
     }
 
     [Test]
     public async Task QoS0_events_of_a_failed_request_are_dropped_and_counted_not_sent_again()
     {
-        _harness.Collector.Faults.FailNext(1, 500);
+        Harness.Collector.Faults.FailNext(1, 500);
         var pipeline = Create(o => o.InstantEventTypes.Add("Click"));
         for (var i = 0; i < 5; i++)
         {
@@ -113,13 +106,13 @@ public class FailureTests
         }
 
         // QoS0 is at-most-once: the flush completes without a retry, the events definitively failed.
-        await pipeline.FlushAsync(_harness.Guard);
+        await pipeline.FlushAsync(Harness.Guard);
         var stats = pipeline.GetStatistics();
         using (Assert.EnterMultipleScope())
         {
             Assert.That(stats.EventsDroppedSendFailed, Is.EqualTo(5));
             Assert.That(stats.BatchesRetried, Is.Zero);
-            Assert.That(_harness.Collector.Stats.Events, Is.Zero);
+            Assert.That(Harness.Collector.Stats.Events, Is.Zero);
         }
     }
 
@@ -133,7 +126,7 @@ public class FailureTests
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        var stats = await _harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        var stats = await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
         Assert.That(stats.EventsPendingOnDisk, Is.EqualTo(5));
     }
 
@@ -146,15 +139,15 @@ public class FailureTests
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.Collector.WaitForEventsAsync(5, _harness.Guard);
-        await _harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
+        await Harness.Collector.WaitForEventsAsync(5, Harness.Guard);
+        await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
         Assert.That(pipeline.GetStatistics().BatchesSent, Is.EqualTo(2), "the block kept running after the exception");
 
         // The events of the batch that threw are still on disk and are delivered at the next start.
         await pipeline.DisposeAsync();
-        var again = _harness.Create();
-        await again.FlushAsync(_harness.Guard);
-        Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(10));
+        var again = Harness.Create();
+        await again.FlushAsync(Harness.Guard);
+        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(10));
     }
 
     [Test]
@@ -169,12 +162,12 @@ public class FailureTests
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await pipeline.FlushAsync(_harness.Guard);
+        await pipeline.FlushAsync(Harness.Guard);
         var stats = pipeline.GetStatistics();
         var letters = pipeline.GetDeadLetters();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 8).Where(i => i != 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 8).Where(i => i != 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
             Assert.That(stats.EventsDeadLettered, Is.EqualTo(1));
             Assert.That(stats.BatchesSplit, Is.EqualTo(3), "8 -> 4 + 4 -> 2 + 2 -> 1 + 1");
             Assert.That(stats.BatchesRetried, Is.Zero, "a permanent rejection is never retried as it was");

@@ -3,20 +3,13 @@ using Clickstream.Samples;
 
 namespace Clickstream.Pipeline.Tests.EndToEnd;
 
-public class ReachabilityTests
+public class ReachabilityTests : PipelineTestBase
 {
     private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
-    private PipelineHarness _harness = null!;
-
-    [SetUp]
-    public async Task SetUp() => _harness = await PipelineHarness.StartAsync();
-
-    [TearDown]
-    public async Task TearDown() => await _harness.DisposeAsync();
 
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        _harness.Create(o =>
+        Harness.Create(o =>
         {
             o.MaxBatchSize = 5;
             o.RetryBaseDelay = RetryBase;
@@ -37,17 +30,17 @@ public class ReachabilityTests
     public async Task Server_down_is_held_unreachable_after_failures_in_a_row_and_only_probed_until_it_is_back()
     {
         var pipeline = Create();
-        await _harness.StopCollectorAsync();
+        await Harness.StopCollectorAsync();
         await TrackAsync(pipeline, 5);
 
         // Connection refused three times in a row (the retries after 1 s and 2 s): the third trips the gate.
         for (var failures = 1; failures <= 3; failures++)
         {
-            await _harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            _harness.Time.Advance(RetryMax);
+            await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
+            Harness.Time.Advance(RetryMax);
         }
 
-        var tripped = await _harness.WaitAsync(pipeline, s => !s.IsReachable);
+        var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable);
         Assert.That(tripped.UnreachablePeriods, Is.EqualTo(1));
 
         // A long outage with events still tracked: no batch goes out, only probes, and QoS1 keeps committing.
@@ -56,8 +49,8 @@ public class ReachabilityTests
         for (var i = 0; i < 10; i++)
         {
             var probes = pipeline.GetStatistics().ReachabilityProbes;
-            _harness.Time.Advance(RetryMax);
-            await _harness.WaitAsync(pipeline, s => s.ReachabilityProbes > probes);
+            Harness.Time.Advance(RetryMax);
+            await Harness.WaitAsync(pipeline, s => s.ReachabilityProbes > probes);
         }
 
         var during = pipeline.GetStatistics();
@@ -69,32 +62,32 @@ public class ReachabilityTests
             Assert.That(during.IsReachable, Is.False);
         }
 
-        await _harness.StartCollectorAgainAsync();
-        _harness.Time.Advance(RetryMax);
-        await _harness.WaitAsync(pipeline, s => s.IsReachable);
-        var flush = pipeline.FlushAsync(_harness.Guard);
+        await Harness.StartCollectorAgainAsync();
+        Harness.Time.Advance(RetryMax);
+        await Harness.WaitAsync(pipeline, s => s.IsReachable);
+        var flush = pipeline.FlushAsync(Harness.Guard);
         while (!flush.IsCompleted)
         {
             // The first batch's own retry timer may still be pending.
             var before = pipeline.GetStatistics();
-            _harness.Time.Advance(RetryMax);
-            await Task.WhenAny(flush, _harness.WaitAsync(pipeline, s => s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed));
+            Harness.Time.Advance(RetryMax);
+            await Task.WhenAny(flush, Harness.WaitAsync(pipeline, s => s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed));
         }
 
         await flush;
-        Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 55).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+        Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 55).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
     }
 
     [Test]
     public async Task Server_errors_do_not_mark_it_unreachable()
     {
-        _harness.Collector.Faults.AlwaysFail(500);
+        Harness.Collector.Faults.AlwaysFail(500);
         var pipeline = Create();
         await TrackAsync(pipeline, 5);
         for (var failures = 1; failures <= 4; failures++)
         {
-            await _harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            _harness.Time.Advance(RetryMax);
+            await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
+            Harness.Time.Advance(RetryMax);
         }
 
         Assert.That(pipeline.GetStatistics().IsReachable, Is.True, "a 500 is an answer: the server is up");
@@ -106,7 +99,7 @@ public class ReachabilityTests
         var signal = new ManualSignal(reachable: false);
         var pipeline = Create(o => o.Reachability = signal);
         await TrackAsync(pipeline, 10);
-        await _harness.WaitAsync(pipeline, s => s.EventsStored == 10);
+        await Harness.WaitAsync(pipeline, s => s.EventsStored == 10);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(pipeline.HeldEvents, Is.EqualTo(10));
@@ -115,7 +108,7 @@ public class ReachabilityTests
         }
 
         signal.Set(true);
-        await _harness.Collector.WaitForEventsAsync(10, _harness.Guard);
+        await Harness.Collector.WaitForEventsAsync(10, Harness.Guard);
         Assert.That(pipeline.GetStatistics().IsReachable, Is.True);
     }
 

@@ -3,20 +3,13 @@ using Clickstream.Samples;
 
 namespace Clickstream.Pipeline.Tests.EndToEnd;
 
-public class RestartTests
+public class RestartTests : PipelineTestBase
 {
-    private PipelineHarness _harness = null!;
-
-    [SetUp]
-    public async Task SetUp() => _harness = await PipelineHarness.StartAsync();
-
-    [TearDown]
-    public async Task TearDown() => await _harness.DisposeAsync();
 
     [Test]
     public async Task Pipeline_disposed_without_flushing_delivers_its_stored_events_after_Create_again()
     {
-        var first = _harness.Create();
+        var first = Harness.Create();
         first.Pause();
         for (var i = 0; i < 20; i++)
         {
@@ -24,54 +17,54 @@ public class RestartTests
         }
 
         await first.DisposeAsync();
-        Assert.That(_harness.Collector.Stats.Events, Is.Zero);
+        Assert.That(Harness.Collector.Stats.Events, Is.Zero);
 
-        var second = _harness.Create();
+        var second = Harness.Create();
         Assert.That(second.GetStatistics().EventsRecovered, Is.EqualTo(20));
-        await second.FlushAsync(_harness.Guard);
+        await second.FlushAsync(Harness.Guard);
 
-        Assert.That(_harness.ReceivedPayloads(), Is.EqualTo(Enumerable.Range(0, 20).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+        Assert.That(Harness.ReceivedPayloads(), Is.EqualTo(Enumerable.Range(0, 20).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
         Assert.That(second.GetStatistics().EventsPendingOnDisk, Is.Zero);
     }
 
     [Test]
     public async Task Events_in_flight_at_dispose_are_sent_again_after_Create()
     {
-        _harness.Collector.Faults.AlwaysFail(503);
-        var first = _harness.Create(o => o.MaxBatchSize = 5);
+        Harness.Collector.Faults.AlwaysFail(503);
+        var first = Harness.Create(o => o.MaxBatchSize = 5);
         for (var i = 0; i < 5; i++)
         {
             await first.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _harness.WaitAsync(first, s => s.BatchesFailed >= 1);
+        await Harness.WaitAsync(first, s => s.BatchesFailed >= 1);
         await first.DisposeAsync();
 
-        _harness.Collector.Faults.AlwaysFail(null);
-        var second = _harness.Create();
-        await second.FlushAsync(_harness.Guard);
-        Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(5));
+        Harness.Collector.Faults.AlwaysFail(null);
+        var second = Harness.Create();
+        await second.FlushAsync(Harness.Guard);
+        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(5));
     }
 
     [Test]
     public async Task New_events_after_a_restart_get_new_ids_and_all_arrive()
     {
-        var first = _harness.Create();
+        var first = Harness.Create();
         first.Pause();
         await first.TrackAsync(SampleEvents.PageView(1));
         await first.DisposeAsync();
 
-        var second = _harness.Create();
+        var second = Harness.Create();
         await second.TrackAsync(SampleEvents.PageView(2));
-        await second.FlushAsync(_harness.Guard);
+        await second.FlushAsync(Harness.Guard);
 
-        Assert.That(_harness.ReceivedPayloads(), Is.EquivalentTo(new[] { PipelineHarness.Payload(SampleEvents.PageView(1)), PipelineHarness.Payload(SampleEvents.PageView(2)) }));
+        Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(new[] { PipelineHarness.Payload(SampleEvents.PageView(1)), PipelineHarness.Payload(SampleEvents.PageView(2)) }));
     }
 
     [Test]
     public async Task Dispose_with_a_shutdown_timeout_delivers_what_is_left()
     {
-        var pipeline = _harness.Create(o =>
+        var pipeline = Harness.Create(o =>
         {
             o.ShutdownTimeout = TimeSpan.FromSeconds(30);
             o.InstantEventTypes.Add("Click");
@@ -83,14 +76,14 @@ public class RestartTests
 
         await pipeline.DisposeAsync();
         var stats = pipeline.GetStatistics();
-        Assert.That(_harness.Collector.Stats.Events, Is.EqualTo(7));
+        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(7));
         Assert.That(stats.EventsDroppedShutdown, Is.Zero);
     }
 
     [Test]
     public async Task QoS0_events_left_in_memory_at_dispose_are_counted_as_dropped()
     {
-        var pipeline = _harness.Create(o => o.InstantEventTypes.Add("Click"));
+        var pipeline = Harness.Create(o => o.InstantEventTypes.Add("Click"));
         pipeline.Pause();
         for (var i = 0; i < 4; i++)
         {
