@@ -1,50 +1,59 @@
-using System.Globalization;
+using Clickstream.Collector.Faults;
 using Clickstream.Collector.WebSockets;
 
 namespace Clickstream.Collector;
 
 /// <summary>
-/// Failures a test can switch on at runtime to see how a client copes. Thread-safe; all off by default.
+/// Failures a test (or the standalone collector's flags) switches on at runtime to see how a client copes. Thread-safe;
+/// all off by default. Each fault is counted by kind in <see cref="CollectorStats.Faults"/>.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Faults apply to requests that Raccoon would accept (known content type, body decodes, identity and token as
-/// required), the way a publish failure in Raccoon's sync-ack mode does: an unknown content type or a bad body is still
-/// rejected as usual. A failed request's events are not counted as accepted; it counts in
-/// <see cref="CollectorStats.FailedRequests"/>.
+/// Request faults (a <see cref="Fault"/>) hit requests that Raccoon would accept (known content type, body decodes,
+/// identity and token as required), the way a publish failure in Raccoon's sync-ack mode does: an unknown content type
+/// or a bad body is still rejected as usual. Which request gets one: first the <see cref="FailNext(int, Fault)"/>
+/// budget, then <see cref="AlwaysFail"/>, then a draw of <see cref="FailRandomly(IReadOnlyList{FaultRate}, int?)"/>.
+/// A faulted request counts in <see cref="CollectorStats.FailedRequests"/> and its events are not accepted, unless the
+/// fault is <see cref="Fault.AfterAccepting"/>.
 /// </para>
 /// <para>
-/// The same faults apply on every protocol. On REST a failure is an HTTP status with a STATUS_ERROR body; on WebSocket
-/// a STATUS_ERROR frame (CODE_BAD_REQUEST for a 4xx status, CODE_INTERNAL_ERROR for a 5xx one) and the connection
-/// stays open; on gRPC, 500 is what Raccoon's gRPC handler answers when publishing fails, an OK call whose
-/// SendEventResponse is STATUS_ERROR, CODE_INTERNAL_ERROR, and any other status is the gRPC status a proxy in front of
-/// Raccoon would turn it into: 400 and other 4xx InvalidArgument, 401 Unauthenticated, 403 PermissionDenied,
-/// 404 and 501 Unimplemented, 408 DeadlineExceeded, 409 Aborted, 413 and 429 ResourceExhausted, 502, 503 and 504
-/// Unavailable, other 5xx Internal.
+/// Every fault applies on every protocol, as each <see cref="Fault"/> describes; Retry-After is a header on REST,
+/// trailers on gRPC, and has no place on WebSocket. An error status on WebSocket is a STATUS_ERROR frame
+/// (CODE_BAD_REQUEST for a 4xx status, CODE_INTERNAL_ERROR for a 5xx one) and the connection stays open. On gRPC, 500 is
+/// what Raccoon's gRPC handler answers when publishing fails, an OK call whose SendEventResponse is STATUS_ERROR,
+/// CODE_INTERNAL_ERROR, and any other status is the gRPC status a proxy in front of Raccoon would turn it into: 400 and
+/// other 4xx InvalidArgument, 401 Unauthenticated, 403 PermissionDenied, 404 and 501 Unimplemented, 408 DeadlineExceeded,
+/// 409 Aborted, 413 and 429 ResourceExhausted, 502, 503 and 504 Unavailable, other 5xx Internal.
 /// </para>
 /// </remarks>
 public sealed class CollectorFaults
 {
-    private const int MinStatusCode = 400;
-    private const int MaxStatusCode = 599;
-
-    // FailNext as one 64-bit value, (remaining << 32) | statusCode, so that the count and its status code
-    // change together with one compare-and-swap.
-    private long _failNext;
-    private int _alwaysFailStatusCode;
+    // Replaced as a whole by FailNext; Remaining counts down below zero once spent, which is harmless.
+    private FailNextBudget? _failNext;
+    private Fault? _alwaysFail;
+    private RandomFaults? _randomFaults;
     private long _delayTicks;
     private volatile bool _respondWithWrongRequestGuid;
 
     // Non-null while answers are withheld; completed (and cleared) when they are released.
     private TaskCompletionSource? _withheld;
-    private readonly WebSocketConnectionTable _connections;
 
-    internal CollectorFaults(WebSocketConnectionTable connections) => _connections = connections;
+    private readonly WebSocketConnectionTable _webSockets;
+    private readonly CollectorStats _stats;
+    private readonly TimeProvider _timeProvider;
+
+    internal CollectorFaults(WebSocketConnectionTable webSockets, CollectorStats stats, TimeProvider timeProvider)
+    {
+        _webSockets = webSockets;
+        _stats = stats;
+        _timeProvider = timeProvider;
+    }
 
     /// <summary>
     /// Whether to accept and count requests but not answer them: a REST or gRPC call hangs, a WebSocket request gets no
     /// response frame. Switching it off sends every held answer; stopping the collector aborts the held calls (and
-    /// closes the connections). Use it to make a client's ack timeout expire.
+    /// closes the connections). Use it to make a client's ack timeout expire. A <see cref="Fault.ConnectionReset"/>
+    /// answers nothing, so it is not withheld: on a WebSocket whose answers are held, it drops the connection mid-batch.
     /// </summary>
     public bool WithholdResponses
     {
@@ -73,10 +82,10 @@ public sealed class CollectorFaults
     }
 
     /// <summary>
-    /// How long to wait before answering any request (a REST POST, a WebSocket message, a gRPC call), on the
-    /// collector's <see cref="CollectorOptions.TimeProvider"/>. Accepted events are counted before the wait, as Raccoon
-    /// hands them on before it answers. WebSocket answers wait apart, so the connection goes on reading meanwhile.
-    /// <see cref="TimeSpan.Zero"/> is off.
+    /// How long to wait before answering any request (a REST POST, a WebSocket message, a gRPC call), faults included:
+    /// latency, or a slow ack. On the collector's <see cref="CollectorOptions.TimeProvider"/>. Accepted events are
+    /// counted before the wait, as Raccoon hands them on before it answers. WebSocket answers wait apart, so the
+    /// connection goes on reading meanwhile. <see cref="TimeSpan.Zero"/> is off.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
     public TimeSpan Delay
@@ -90,101 +99,130 @@ public sealed class CollectorFaults
     }
 
     /// <summary>
-    /// Answers the next <paramref name="requests"/> valid requests with <paramref name="statusCode"/> and
-    /// STATUS_ERROR: CODE_BAD_REQUEST for a 4xx status, CODE_INTERNAL_ERROR for a 5xx one. Replaces any earlier
-    /// <see cref="FailNext"/> still pending; 0 cancels it. Takes precedence over <see cref="AlwaysFail"/>.
+    /// Gives the next <paramref name="requests"/> valid requests an error status (<see cref="Fault.Status"/>). Replaces
+    /// any earlier <see cref="FailNext(int, Fault)"/> still pending; 0 cancels it. Takes precedence over
+    /// <see cref="AlwaysFail"/> and <see cref="FailRandomly(IReadOnlyList{FaultRate}, int?)"/>.
     /// </summary>
     /// <param name="requests">How many requests to fail, 0 or more.</param>
     /// <param name="statusCode">The HTTP status, 400 to 599. The default value is 500.</param>
+    /// <param name="retryAfter">A <c>Retry-After</c> to send with it, or null. The default value is null.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
-    public void FailNext(int requests, int statusCode = 500)
+    public void FailNext(int requests, int statusCode = 500, RetryAfter? retryAfter = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(requests);
-        ValidateStatusCode(statusCode);
-        Interlocked.Exchange(ref _failNext, ((long)requests << 32) | (uint)statusCode);
+        FailNext(requests, Fault.Status(statusCode, retryAfter));
     }
 
-    /// <summary>Answers every valid request with <paramref name="statusCode"/> (as <see cref="FailNext"/>) until called with null.</summary>
-    /// <param name="statusCode">The HTTP status, 400 to 599, or null to stop failing.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The status code is out of range.</exception>
-    public void AlwaysFail(int? statusCode)
+    /// <summary>
+    /// Gives the next <paramref name="requests"/> valid requests <paramref name="fault"/>. Replaces any earlier one
+    /// still pending; 0 cancels it. Takes precedence over <see cref="AlwaysFail"/> and
+    /// <see cref="FailRandomly(IReadOnlyList{FaultRate}, int?)"/>.
+    /// </summary>
+    /// <param name="requests">How many requests to fail, 0 or more.</param>
+    /// <param name="fault">The fault.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="requests"/> is negative.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="fault"/> is null.</exception>
+    public void FailNext(int requests, Fault fault)
     {
-        if (statusCode is { } code)
-        {
-            ValidateStatusCode(code);
-        }
-
-        Volatile.Write(ref _alwaysFailStatusCode, statusCode ?? 0);
+        ArgumentOutOfRangeException.ThrowIfNegative(requests);
+        ArgumentNullException.ThrowIfNull(fault);
+        Volatile.Write(ref _failNext, requests == 0 ? null : new FailNextBudget(fault, requests));
     }
+
+    /// <summary>
+    /// Gives every valid request an error status (<see cref="Fault.Status"/>) until called with null. Takes precedence
+    /// over <see cref="FailRandomly(IReadOnlyList{FaultRate}, int?)"/>; for another kind of fault on every request, use
+    /// that with a rate of 1.
+    /// </summary>
+    /// <param name="statusCode">The HTTP status, 400 to 599, or null to stop failing.</param>
+    /// <param name="retryAfter">A <c>Retry-After</c> to send with it, or null. The default value is null.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The status code is out of range.</exception>
+    public void AlwaysFail(int? statusCode, RetryAfter? retryAfter = null) =>
+        Volatile.Write(ref _alwaysFail, statusCode is { } code ? Fault.Status(code, retryAfter) : null);
+
+    /// <summary>
+    /// Gives a share <paramref name="rate"/> of valid requests <paramref name="fault"/>, drawn at random; replaces any
+    /// earlier random faults. See <see cref="FailRandomly(IReadOnlyList{FaultRate}, int?)"/>.
+    /// </summary>
+    /// <param name="rate">The share, 0 (off) to 1 (every request).</param>
+    /// <param name="fault">The fault.</param>
+    /// <param name="seed">A seed for a sequence of draws that is the same on every run, or null for a random one.</param>
+    /// <exception cref="ArgumentException">The rate is not within 0 to 1, or the fault is null.</exception>
+    public void FailRandomly(double rate, Fault fault, int? seed = null) => FailRandomly([new FaultRate(fault, rate)], seed);
+
+    /// <summary>
+    /// Gives each valid request at most one of <paramref name="faults"/>, drawn at random by their rates; replaces any
+    /// earlier random faults, atomically; no rates (or all zero) stops them. Each request draws once,
+    /// <c>Random.NextDouble()</c>, and gets the first fault whose running total of rates exceeds the draw: with a seed,
+    /// a test can replay the same sequence with <c>new Random(seed)</c> (requests sent one after another draw in order).
+    /// </summary>
+    /// <param name="faults">The faults and their shares, each 0 to 1, adding up to at most 1.</param>
+    /// <param name="seed">A seed for a sequence of draws that is the same on every run, or null for a random one.</param>
+    /// <exception cref="ArgumentException">A fault is null, a rate is not within 0 to 1, or the rates add up to more than 1.</exception>
+    public void FailRandomly(IReadOnlyList<FaultRate> faults, int? seed = null) =>
+        Volatile.Write(ref _randomFaults, RandomFaults.Create(faults, seed));
 
     /// <summary>
     /// Aborts every open WebSocket connection at once, without a close handshake, as a network failure or a server
     /// crash would. Answers not yet sent are lost; the clients may reconnect.
     /// </summary>
     /// <returns>How many connections were dropped.</returns>
-    public int DropWebSocketConnections() => _connections.AbortAll();
+    public int DropWebSocketConnections()
+    {
+        int dropped = _webSockets.AbortAll();
+        _stats.OnFault(FaultKind.WebSocketDropped, dropped);
+        return dropped;
+    }
 
     /// <summary>Switches every fault off (held answers are sent).</summary>
     public void Reset()
     {
-        Interlocked.Exchange(ref _failNext, 0);
-        Volatile.Write(ref _alwaysFailStatusCode, 0);
+        Volatile.Write(ref _failNext, null);
+        Volatile.Write(ref _alwaysFail, null);
+        Volatile.Write(ref _randomFaults, null);
         Interlocked.Exchange(ref _delayTicks, 0);
         _respondWithWrongRequestGuid = false;
         WithholdResponses = false;
     }
 
-    /// <summary>Whether an answer must wait: a <see cref="Delay"/> is set or answers are withheld.</summary>
-    internal bool IsHoldingAnswers => Interlocked.Read(ref _delayTicks) != 0 || Volatile.Read(ref _withheld) is not null;
+    /// <summary>Whether an answer must wait: a <see cref="Delay"/> is set, or answers are withheld and it is one.</summary>
+    internal bool IsHolding(bool isAnswer) => Interlocked.Read(ref _delayTicks) != 0 || (isAnswer && Volatile.Read(ref _withheld) is not null);
 
-    /// <summary>Waits for the <see cref="Delay"/>, then for <see cref="WithholdResponses"/> to be switched off.</summary>
-    internal async Task HoldAnswerAsync(TimeProvider timeProvider, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the <see cref="Delay"/>, then, for an answer, for <see cref="WithholdResponses"/> to be switched off;
+    /// counts each.
+    /// </summary>
+    internal async Task HoldAsync(bool isAnswer, CancellationToken cancellationToken)
     {
         TimeSpan delay = Delay;
         if (delay > TimeSpan.Zero)
         {
-            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            _stats.OnFault(FaultKind.DelayedAnswer);
+            await Task.Delay(delay, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
 
         // Read after the delay, so that answers withheld meanwhile are held too.
-        if (Volatile.Read(ref _withheld) is { } withheld)
+        if (isAnswer && Volatile.Read(ref _withheld) is { } withheld)
         {
+            _stats.OnFault(FaultKind.WithheldAnswer);
             await withheld.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Decides whether this request fails, consuming one <see cref="FailNext"/> if so.</summary>
-    internal bool TryTakeFailure(out int statusCode)
+    /// <summary>The fault of this valid request, consuming one <see cref="FailNext(int, Fault)"/> if so; null for none.</summary>
+    internal Fault? TakeFault()
     {
-        while (true)
+        if (Volatile.Read(ref _failNext) is { } budget && Interlocked.Decrement(ref budget.Remaining) >= 0)
         {
-            long packed = Interlocked.Read(ref _failNext);
-            int remaining = (int)(packed >> 32);
-            if (remaining <= 0)
-            {
-                break;
-            }
-
-            long next = ((long)(remaining - 1) << 32) | (uint)packed;
-            if (Interlocked.CompareExchange(ref _failNext, next, packed) == packed)
-            {
-                statusCode = (int)(uint)packed;
-                return true;
-            }
+            return budget.Fault;
         }
 
-        statusCode = Volatile.Read(ref _alwaysFailStatusCode);
-        return statusCode != 0;
+        return Volatile.Read(ref _alwaysFail) ?? Volatile.Read(ref _randomFaults)?.Draw();
     }
 
-    private static void ValidateStatusCode(int statusCode)
+    private sealed class FailNextBudget(Fault fault, int remaining)
     {
-        if (statusCode is < MinStatusCode or > MaxStatusCode)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(statusCode),
-                statusCode,
-                string.Create(CultureInfo.InvariantCulture, $"A fault's status code must be an HTTP error status, {MinStatusCode} to {MaxStatusCode}."));
-        }
+        public readonly Fault Fault = fault;
+        public int Remaining = remaining;
     }
 }

@@ -32,7 +32,8 @@ public sealed class CollectorOptions
     public bool KeepEvents { get; set; } = CollectorDefaults.KeepEvents;
 
     /// <summary>
-    /// The clock for the responses' <c>sent_time</c> and for <see cref="CollectorFaults.Delay"/>.
+    /// The clock for the responses' <c>sent_time</c> and for the faults that involve time:
+    /// <see cref="CollectorFaults.Delay"/> and <see cref="RetryAfter.DateIn"/>.
     /// The default value is <see cref="TimeProvider.System"/>.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

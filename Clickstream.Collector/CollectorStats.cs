@@ -14,6 +14,8 @@ namespace Clickstream.Collector;
 /// </remarks>
 public sealed class CollectorStats
 {
+    private static readonly FaultKind[] FaultKinds = Enum.GetValues<FaultKind>();
+
     private readonly bool _keepEvents;
     private readonly WebSocketConnectionTable _connections;
     private readonly ConcurrentDictionary<string, StrongBox<long>> _eventsByType = new(StringComparer.Ordinal);
@@ -31,6 +33,9 @@ public sealed class CollectorStats
     private long _failedRequests;
     private long _events;
     private long _rejectedWebSocketConnections;
+
+    // Indexed by FaultKind.
+    private readonly long[] _faults = new long[FaultKinds.Length];
 
     internal CollectorStats(bool keepEvents, WebSocketConnectionTable connections)
     {
@@ -53,7 +58,10 @@ public sealed class CollectorStats
     /// </summary>
     public long RejectedRequests => Interlocked.Read(ref _rejectedRequests);
 
-    /// <summary>Valid requests answered with an error by <see cref="CollectorFaults"/>; their events are not counted.</summary>
+    /// <summary>
+    /// Valid requests given a <see cref="Fault"/> by <see cref="CollectorFaults"/> (other than one
+    /// <see cref="Fault.AfterAccepting"/>, whose requests are accepted); their events are not counted.
+    /// </summary>
     public long FailedRequests => Interlocked.Read(ref _failedRequests);
 
     /// <summary>Events in accepted requests.</summary>
@@ -70,6 +78,28 @@ public sealed class CollectorStats
     /// CODE_MAX_CONNECTION_LIMIT_REACHED (after it).
     /// </summary>
     public long RejectedWebSocketConnections => Interlocked.Read(ref _rejectedWebSocketConnections);
+
+    /// <summary>How many times <paramref name="kind"/> of fault happened (see <see cref="FaultKind"/> for what each counts).</summary>
+    /// <param name="kind">The kind.</param>
+    /// <returns>The count since the start or the last <see cref="Reset"/>.</returns>
+    public long Faults(FaultKind kind) => Interlocked.Read(ref _faults[(int)kind]);
+
+    /// <summary>A snapshot of the faults that happened, by kind (kinds that did not happen are left out).</summary>
+    /// <returns>A new dictionary.</returns>
+    public IReadOnlyDictionary<FaultKind, long> FaultsByKind()
+    {
+        var snapshot = new Dictionary<FaultKind, long>();
+        foreach (FaultKind kind in FaultKinds)
+        {
+            long count = Faults(kind);
+            if (count != 0)
+            {
+                snapshot[kind] = count;
+            }
+        }
+
+        return snapshot;
+    }
 
     /// <summary>A snapshot of accepted events per <c>type</c>.</summary>
     /// <returns>A new dictionary, keyed by type.</returns>
@@ -141,6 +171,10 @@ public sealed class CollectorStats
         Interlocked.Exchange(ref _failedRequests, 0);
         Interlocked.Exchange(ref _events, 0);
         Interlocked.Exchange(ref _rejectedWebSocketConnections, 0);
+        for (int i = 0; i < _faults.Length; i++)
+        {
+            Interlocked.Exchange(ref _faults[i], 0);
+        }
     }
 
     internal Task WaitForEventsAsync(long count, CancellationToken cancellationToken) =>
@@ -153,6 +187,8 @@ public sealed class CollectorStats
     internal void OnRejected() => Interlocked.Increment(ref _rejectedRequests);
 
     internal void OnFailed() => Interlocked.Increment(ref _failedRequests);
+
+    internal void OnFault(FaultKind kind, long count = 1) => Interlocked.Add(ref _faults[(int)kind], count);
 
     internal void OnWebSocketConnectionRejected() => Interlocked.Increment(ref _rejectedWebSocketConnections);
 

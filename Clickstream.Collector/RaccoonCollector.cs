@@ -88,15 +88,16 @@ public sealed class RaccoonCollector : IAsyncDisposable
     public static async Task<RaccoonCollector> StartAsync(CollectorOptions? options = null, CancellationToken cancellationToken = default)
     {
         CollectorSettings settings = CollectorSettings.From(options ?? new CollectorOptions());
-        var connections = new WebSocketConnectionTable(settings.MaxConnections);
-        var stats = new CollectorStats(settings.KeepEvents, connections);
-        var faults = new CollectorFaults(connections);
+        var webSockets = new WebSocketConnectionTable(settings.MaxConnections);
+        var stats = new CollectorStats(settings.KeepEvents, webSockets);
+        var connections = new ConnectionRegistry();
+        var faults = new CollectorFaults(webSockets, stats, settings.TimeProvider);
         var stopping = new CancellationTokenSource();
         var access = new AccessPolicy(settings.BearerToken, settings.RequireIdentity);
         var acceptor = new RequestAcceptor(stats, faults, settings.TimeProvider, stopping.Token);
 
-        WebApplication app = BuildRestApp(settings, access, acceptor, stats, connections);
-        WebApplication? grpcApp = settings.GrpcPort is null ? null : BuildGrpcApp(settings, access, acceptor, stats);
+        WebApplication app = BuildRestApp(settings, connections, access, acceptor, stats, webSockets);
+        WebApplication? grpcApp = settings.GrpcPort is null ? null : BuildGrpcApp(settings, connections, access, acceptor, stats);
         bool restStarted = false;
         try
         {
@@ -173,10 +174,10 @@ public sealed class RaccoonCollector : IAsyncDisposable
     }
 
     private static WebApplication BuildRestApp(
-        CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats, WebSocketConnectionTable connections)
+        CollectorSettings settings, ConnectionRegistry connections, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats, WebSocketConnectionTable webSockets)
     {
         var events = new EventsHandler(settings, access, acceptor, stats);
-        var webSockets = new WebSocketEventsHandler(settings, access, acceptor, stats, connections);
+        var webSocketEvents = new WebSocketEventsHandler(settings, access, acceptor, stats, webSockets);
 
         WebApplicationBuilder builder = CreateBuilder();
         builder.Services.AddRoutingCore();
@@ -187,27 +188,28 @@ public sealed class RaccoonCollector : IAsyncDisposable
             // HTTP/1.1 only, as Raccoon's REST port, WebSocket upgrades included. Without TLS there is no ALPN, and
             // Kestrel accepts cleartext HTTP/2 (prior knowledge, what gRPC clients use) only on an HTTP/2-only
             // endpoint: gRPC has a listener of its own, as Raccoon has (port 8081).
-            kestrel.Listen(settings.Address, settings.Port, listen => Listen(listen, HttpProtocols.Http1, settings));
+            kestrel.Listen(settings.Address, settings.Port, listen => Listen(listen, HttpProtocols.Http1, settings, connections));
         });
 
         WebApplication app = builder.Build();
         app.UseWebSockets(new WebSocketOptions());
         app.MapGet(CollectorDefaults.PingPath, (RequestDelegate)PingHandler.HandleAsync);
         app.MapPost(CollectorDefaults.EventsPath, (RequestDelegate)events.HandleAsync);
-        app.MapGet(CollectorDefaults.EventsPath, (RequestDelegate)webSockets.HandleAsync);
+        app.MapGet(CollectorDefaults.EventsPath, (RequestDelegate)webSocketEvents.HandleAsync);
         return app;
     }
 
-    private static WebApplication BuildGrpcApp(CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
+    private static WebApplication BuildGrpcApp(
+        CollectorSettings settings, ConnectionRegistry connections, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
     {
         WebApplicationBuilder builder = CreateBuilder();
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new EventServiceHandler(settings, access, acceptor, stats));
+        builder.Services.AddSingleton(new EventServiceHandler(settings, access, acceptor, stats, connections));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             ConfigureLimits(kestrel);
-            kestrel.Listen(settings.Address, settings.GrpcPort!.Value, listen => Listen(listen, HttpProtocols.Http2, settings));
+            kestrel.Listen(settings.Address, settings.GrpcPort!.Value, listen => Listen(listen, HttpProtocols.Http2, settings, connections));
         });
 
         WebApplication app = builder.Build();
@@ -233,9 +235,12 @@ public sealed class RaccoonCollector : IAsyncDisposable
         kestrel.Limits.MaxRequestBodySize = null;
     }
 
-    private static void Listen(ListenOptions listen, HttpProtocols protocols, CollectorSettings settings)
+    private static void Listen(ListenOptions listen, HttpProtocols protocols, CollectorSettings settings, ConnectionRegistry connections)
     {
         listen.Protocols = protocols;
+
+        // First, so that it sees the TCP connection itself, under TLS.
+        listen.Use(next => connection => connections.OnConnectionAsync(connection, next));
         if (settings.ServerCertificate is { } certificate)
         {
             listen.UseHttps(certificate);

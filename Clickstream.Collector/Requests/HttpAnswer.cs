@@ -21,6 +21,31 @@ internal static class HttpAnswer
     }
 
     /// <summary>
+    /// 200 with the <c>Content-Length</c> of the whole of <paramref name="response"/> and half of it: Kestrel then closes
+    /// the connection (a body shorter than declared leaves it no other way), and the client's read of the body fails.
+    /// </summary>
+    /// <remarks>
+    /// Not <c>HttpContext.Abort()</c>: an abort discards what is still in Kestrel's output pipe, and the client, reset
+    /// before it read the headers, would see a plain reset. The graceful close sends every byte written, then FIN.
+    /// </remarks>
+    public static async Task WriteTruncatedAsync(HttpContext context, WireFormat format, SendEventResponse response)
+    {
+        using var body = new PooledBufferWriter(ResponseBufferSize);
+        WireCodec.Encode(response, format, body);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentLength = body.WrittenCount;
+        await context.Response.Body.WriteAsync(body.WrittenMemory[..MalformedBody.TruncatedLength(body.WrittenCount)], context.RequestAborted);
+    }
+
+    /// <summary>200 with bytes that do not decode, under the <c>Content-Type</c> already echoed from the request.</summary>
+    public static async Task WriteMalformedAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentLength = MalformedBody.Bytes.Length;
+        await context.Response.Body.WriteAsync(MalformedBody.Bytes, context.RequestAborted);
+    }
+
+    /// <summary>
     /// 401 with a STATUS_ERROR, CODE_BAD_REQUEST body (Raccoon has no code for it), and for a token refusal the
     /// RFC 6750 challenge.
     /// </summary>

@@ -95,7 +95,7 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
         }
 
         RequestOutcome outcome = acceptor.Process(received, new RequestOrigin(CollectorProtocol.Rest, identity, authorization));
-        await RespondAsync(context, outcome.StatusCode, wire, outcome.Response);
+        await AnswerAsync(context, wire, outcome);
     }
 
     /// <summary>Reads and decodes the whole body; null when it does not decode.</summary>
@@ -140,13 +140,35 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
     private static int InitialBodyBuffer(long? contentLength, long firstRead) =>
         (int)Math.Min(Math.Max(contentLength ?? 0, firstRead * 2), MaxInitialBodyBuffer);
 
-    private async Task RespondAsync(HttpContext context, int statusCode, WireFormat format, SendEventResponse response)
+    private Task RespondAsync(HttpContext context, int statusCode, WireFormat format, SendEventResponse response) =>
+        AnswerAsync(context, format, new RequestOutcome(statusCode, response));
+
+    private async Task AnswerAsync(HttpContext context, WireFormat format, RequestOutcome outcome)
     {
         try
         {
-            await acceptor.HoldAnswerAsync(context.RequestAborted);
-            acceptor.Stamp(response);
-            await HttpAnswer.WriteAsync(context, statusCode, format, response);
+            await acceptor.HoldAnswerAsync(outcome.Fault, context.RequestAborted);
+            acceptor.Stamp(outcome.Response);
+            switch (outcome.Fault)
+            {
+                case { Kind: FaultKind.ConnectionReset }:
+                    context.Abort();
+                    break;
+                case { Kind: FaultKind.TruncatedResponse }:
+                    await HttpAnswer.WriteTruncatedAsync(context, format, outcome.Response);
+                    break;
+                case { Kind: FaultKind.MalformedResponse }:
+                    await HttpAnswer.WriteMalformedAsync(context);
+                    break;
+                default:
+                    if (outcome.Fault?.RetryAfter is { } retryAfter)
+                    {
+                        context.Response.Headers.RetryAfter = acceptor.RetryAfterHeader(retryAfter);
+                    }
+
+                    await HttpAnswer.WriteAsync(context, outcome.StatusCode, format, outcome.Response);
+                    break;
+            }
         }
         catch (OperationCanceledException) when (acceptor.Stopping.IsCancellationRequested)
         {

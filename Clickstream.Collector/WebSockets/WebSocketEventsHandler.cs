@@ -97,11 +97,12 @@ internal sealed class WebSocketEventsHandler(
 
         try
         {
-            await ReceiveAsync(session, context.RequestAborted);
+            using var receiving = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.ReceiveStopped);
+            await ReceiveAsync(session, receiving.Token);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
-            // The client went away, was dropped, missed a pong, or the collector is stopping: nothing to answer.
+            // The client went away, was dropped (by a fault too), missed a pong, or the collector is stopping: nothing to answer.
         }
         finally
         {
@@ -129,7 +130,10 @@ internal sealed class WebSocketEventsHandler(
     private async Task ReceiveAsync(WebSocketSession session, CancellationToken aborted)
     {
         using var message = new PooledBufferWriter(InitialMessageBuffer);
-        while (true)
+
+        // Checked before each receive: a truncated answer sent from this loop ends it here, and the handler returns
+        // without an abort, so the half answer reaches the client before the connection closes.
+        while (!session.ReceiveStopped.IsCancellationRequested)
         {
             message.Clear();
             ValueWebSocketReceiveResult frame;
@@ -156,37 +160,38 @@ internal sealed class WebSocketEventsHandler(
     private ValueTask OnMessageAsync(WebSocketSession session, WireFormat format, ReadOnlyMemory<byte> payload, CancellationToken aborted)
     {
         stats.OnRequest();
-        SendEventResponse response;
+        RequestOutcome outcome;
         if (WireCodec.TryDecode(format, new ReadOnlySequence<byte>(payload), out SendEventRequest? request, out string? error))
         {
-            response = acceptor.Process(request, new RequestOrigin(CollectorProtocol.WebSocket, session.Identity, session.Authorization)).Response;
+            outcome = acceptor.Process(request, new RequestOrigin(CollectorProtocol.WebSocket, session.Identity, session.Authorization));
         }
         else
         {
             stats.OnRejected();
 
             // Raccoon sends back the req_guid it read before decoding failed; ours decode all or nothing, so none.
-            response = RequestAcceptor.Error(Code.BadRequest, DeserializationFailurePrefix + error);
+            SendEventResponse response = RequestAcceptor.Error(Code.BadRequest, DeserializationFailurePrefix + error);
             response.Data.Add(RequestAcceptor.RequestGuidKey, string.Empty);
+            outcome = new RequestOutcome(StatusCodes.Status400BadRequest, response);
         }
 
-        ValueTask hold = acceptor.HoldAnswerAsync(session.Ended);
+        ValueTask hold = acceptor.HoldAnswerAsync(outcome.Fault, session.Ended);
         if (hold.IsCompletedSuccessfully)
         {
-            return SendAnswerAsync(session, format, response, aborted);
+            return DeliverAsync(session, format, outcome, aborted);
         }
 
         // Held answers wait apart, so the connection goes on reading (Raccoon's sync acks also come from elsewhere).
-        session.TrackHeldAnswer(SendHeldAnswerAsync(session, hold, format, response));
+        session.TrackHeldAnswer(SendHeldAnswerAsync(session, hold, format, outcome));
         return ValueTask.CompletedTask;
     }
 
-    private async Task SendHeldAnswerAsync(WebSocketSession session, ValueTask hold, WireFormat format, SendEventResponse response)
+    private async Task SendHeldAnswerAsync(WebSocketSession session, ValueTask hold, WireFormat format, RequestOutcome outcome)
     {
         try
         {
             await hold.ConfigureAwait(false);
-            await SendAnswerAsync(session, format, response, session.Ended).ConfigureAwait(false);
+            await DeliverAsync(session, format, outcome, session.Ended).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
         {
@@ -194,13 +199,42 @@ internal sealed class WebSocketEventsHandler(
         }
     }
 
+    /// <summary>Sends the answer, or does to it what its fault says.</summary>
+    private ValueTask DeliverAsync(WebSocketSession session, WireFormat format, RequestOutcome outcome, CancellationToken cancellationToken)
+    {
+        switch (outcome.Fault?.Kind)
+        {
+            case FaultKind.ConnectionReset:
+                // Dropped mid-batch: this request read, its answer (and any other still held) never sent.
+                session.Abort();
+                return ValueTask.CompletedTask;
+            case FaultKind.TruncatedResponse:
+                return SendTruncatedAsync(session, format, outcome.Response, cancellationToken);
+            case FaultKind.MalformedResponse:
+                return session.SendAsync(MalformedBody.Bytes, MessageType(format), cancellationToken);
+            default:
+                return SendAnswerAsync(session, format, outcome.Response, cancellationToken);
+        }
+    }
+
+    private async ValueTask SendTruncatedAsync(WebSocketSession session, WireFormat format, SendEventResponse response, CancellationToken cancellationToken)
+    {
+        acceptor.Stamp(response);
+        using var buffer = new PooledBufferWriter(ResponseBufferSize);
+        WireCodec.Encode(response, format, buffer);
+        await session.SendPartAndEndAsync(buffer.WrittenMemory[..MalformedBody.TruncatedLength(buffer.WrittenCount)], MessageType(format), cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    private static WebSocketMessageType MessageType(WireFormat format) =>
+        format == WireFormat.Proto ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
+
     private async ValueTask SendAnswerAsync(WebSocketSession session, WireFormat format, SendEventResponse response, CancellationToken cancellationToken)
     {
         acceptor.Stamp(response);
         using var buffer = new PooledBufferWriter(ResponseBufferSize);
         WireCodec.Encode(response, format, buffer);
-        WebSocketMessageType type = format == WireFormat.Proto ? WebSocketMessageType.Binary : WebSocketMessageType.Text;
-        await session.SendAsync(buffer.WrittenMemory, type, cancellationToken).ConfigureAwait(false);
+        await session.SendAsync(buffer.WrittenMemory, MessageType(format), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task RefuseAsync(WebSocketSession session, Admission admission, CancellationToken aborted)

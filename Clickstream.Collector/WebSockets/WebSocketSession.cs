@@ -12,6 +12,7 @@ internal sealed class WebSocketSession(WebSocket socket, ClientIdentity identity
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _ended = new();
+    private readonly CancellationTokenSource _stopReceiving = new();
     private readonly ConcurrentDictionary<Task, byte> _heldAnswers = new();
     private readonly Lock _lifetimeLock = new();
     private bool _handlerReturning;
@@ -25,6 +26,13 @@ internal sealed class WebSocketSession(WebSocket socket, ClientIdentity identity
     /// <summary>Signaled when the connection ends: held answers give up.</summary>
     public CancellationToken Ended => _ended.Token;
 
+    /// <summary>
+    /// Signaled to end the connection without a close handshake and, if possible, without an abort: the receive loop
+    /// stops before its next receive, the handler returns, and Kestrel closes the connection after sending everything
+    /// written. A receive already waiting is canceled instead, which aborts the WebSocket and may lose the last bytes.
+    /// </summary>
+    public CancellationToken ReceiveStopped => _stopReceiving.Token;
+
     public async ValueTask SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -36,6 +44,28 @@ internal sealed class WebSocketSession(WebSocket socket, ClientIdentity identity
         {
             _sendLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="part"/> as a frame that does not end its message, then stops receiving (see
+    /// <see cref="ReceiveStopped"/>): a truncated answer.
+    /// </summary>
+    public async ValueTask SendPartAndEndAsync(ReadOnlyMemory<byte> part, WebSocketMessageType type, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await Socket.SendAsync(part, type, endOfMessage: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _sendLock.Release();
+            throw;
+        }
+
+        // The send lock stays taken: another answer now would go out as the rest of this message. Senders waiting
+        // for it give up when the connection ends.
+        await _stopReceiving.CancelAsync().ConfigureAwait(false);
     }
 
     /// <summary>Sends a close frame; under the send lock too, since a close is a send and may race a held answer.</summary>
@@ -99,6 +129,7 @@ internal sealed class WebSocketSession(WebSocket socket, ClientIdentity identity
     public void Dispose()
     {
         _ended.Dispose();
+        _stopReceiving.Dispose();
         _sendLock.Dispose();
     }
 }
