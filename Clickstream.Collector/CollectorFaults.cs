@@ -1,4 +1,5 @@
 using Clickstream.Collector.Faults;
+using Clickstream.Collector.Hosting;
 using Clickstream.Collector.WebSockets;
 
 namespace Clickstream.Collector;
@@ -38,13 +39,18 @@ public sealed class CollectorFaults
     // Non-null while answers are withheld; completed (and cleared) when they are released.
     private TaskCompletionSource? _withheld;
 
+    private readonly Lock _outageLock = new();
+    private OutageTimer? _outageTimer;
+
     private readonly WebSocketConnectionTable _webSockets;
+    private readonly OutageSwitch _outage;
     private readonly CollectorStats _stats;
     private readonly TimeProvider _timeProvider;
 
-    internal CollectorFaults(WebSocketConnectionTable webSockets, CollectorStats stats, TimeProvider timeProvider)
+    internal CollectorFaults(WebSocketConnectionTable webSockets, OutageSwitch outage, CollectorStats stats, TimeProvider timeProvider)
     {
         _webSockets = webSockets;
+        _outage = outage;
         _stats = stats;
         _timeProvider = timeProvider;
     }
@@ -97,6 +103,9 @@ public sealed class CollectorFaults
             Interlocked.Exchange(ref _delayTicks, value.Ticks);
         }
     }
+
+    /// <summary>Whether the collector is down (see <see cref="GoDown"/>).</summary>
+    public bool IsDown => _outage.IsDown;
 
     /// <summary>
     /// Gives the next <paramref name="requests"/> valid requests an error status (<see cref="Fault.Status"/>). Replaces
@@ -174,7 +183,47 @@ public sealed class CollectorFaults
         return dropped;
     }
 
-    /// <summary>Switches every fault off (held answers are sent).</summary>
+    /// <summary>
+    /// Takes the collector down, as a crashed server or a broken network: both listening ports (REST/WebSocket and
+    /// gRPC) close, so that a client's connect is refused (REST, WebSocket, gRPC and <c>GET /ping</c> alike), and every
+    /// open connection is reset (answers in flight are lost). Kestrel keeps running; nothing is counted as a request
+    /// while down, since nothing arrives. Does nothing if already down.
+    /// </summary>
+    public void GoDown()
+    {
+        if (_outage.GoDown())
+        {
+            _stats.OnFault(FaultKind.Outage);
+        }
+    }
+
+    /// <summary>Brings the collector back after <see cref="GoDown"/>: the same ports accept connections again. Does nothing if up.</summary>
+    /// <exception cref="IOException">A port was taken meanwhile by another process; the collector stays down.</exception>
+    public void ComeBack() => _outage.ComeBack();
+
+    /// <summary>
+    /// Goes down and comes back on <paramref name="schedule"/>, on the collector's <see cref="CollectorOptions.TimeProvider"/>,
+    /// from now on (the first outage starts one period from now); replaces any earlier schedule. Null stops the schedule
+    /// and brings the collector back. A test on a fake clock sees each change when its <c>Advance</c> returns.
+    /// </summary>
+    /// <param name="schedule">The outages, or null for none.</param>
+    /// <exception cref="IOException">Null was given while down, and a port was taken meanwhile (see <see cref="ComeBack"/>).</exception>
+    public void ScheduleOutages(OutageSchedule? schedule)
+    {
+        lock (_outageLock)
+        {
+            _outageTimer?.Dispose();
+            _outageTimer = schedule is null ? null : new OutageTimer(schedule, _timeProvider, GoDown, TryComeBack);
+        }
+
+        if (schedule is null)
+        {
+            ComeBack();
+        }
+    }
+
+    /// <summary>Switches every fault off: held answers are sent, the outage schedule stops, and a collector down comes back.</summary>
+    /// <exception cref="IOException">The collector was down, and a port was taken meanwhile (see <see cref="ComeBack"/>).</exception>
     public void Reset()
     {
         Volatile.Write(ref _failNext, null);
@@ -183,6 +232,17 @@ public sealed class CollectorFaults
         Interlocked.Exchange(ref _delayTicks, 0);
         _respondWithWrongRequestGuid = false;
         WithholdResponses = false;
+        ScheduleOutages(null);
+    }
+
+    /// <summary>Stops the outage schedule for good, when the collector stops.</summary>
+    internal void StopSchedule()
+    {
+        lock (_outageLock)
+        {
+            _outageTimer?.Dispose();
+            _outageTimer = null;
+        }
     }
 
     /// <summary>Whether an answer must wait: a <see cref="Delay"/> is set, or answers are withheld and it is one.</summary>
@@ -218,6 +278,20 @@ public sealed class CollectorFaults
         }
 
         return Volatile.Read(ref _alwaysFail) ?? Volatile.Read(ref _randomFaults)?.Draw();
+    }
+
+    private bool TryComeBack()
+    {
+        try
+        {
+            ComeBack();
+            return true;
+        }
+        catch (IOException)
+        {
+            // From a timer: nobody to throw to. The schedule tries again at the end of its next outage.
+            return false;
+        }
     }
 
     private sealed class FailNextBudget(Fault fault, int remaining)

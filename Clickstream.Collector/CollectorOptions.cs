@@ -33,7 +33,7 @@ public sealed class CollectorOptions
 
     /// <summary>
     /// The clock for the responses' <c>sent_time</c> and for the faults that involve time:
-    /// <see cref="CollectorFaults.Delay"/> and <see cref="RetryAfter.DateIn"/>.
+    /// <see cref="CollectorFaults.Delay"/>, <see cref="CollectorFaults.ScheduleOutages"/> and <see cref="RetryAfter.DateIn"/>.
     /// The default value is <see cref="TimeProvider.System"/>.
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;

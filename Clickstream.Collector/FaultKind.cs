@@ -32,4 +32,10 @@ public enum FaultKind
 
     /// <summary>A WebSocket connection aborted by <see cref="CollectorFaults.DropWebSocketConnections"/>.</summary>
     WebSocketDropped,
+
+    /// <summary>The collector went down (<see cref="CollectorFaults.GoDown"/>, or an outage of <see cref="CollectorFaults.ScheduleOutages"/>).</summary>
+    Outage,
+
+    /// <summary>A connection (REST, WebSocket or gRPC) aborted because the collector went down.</summary>
+    ConnectionDroppedByOutage,
 }

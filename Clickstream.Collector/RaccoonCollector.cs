@@ -5,6 +5,7 @@ using Clickstream.Collector.Requests;
 using Clickstream.Collector.Rest;
 using Clickstream.Collector.WebSockets;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -90,14 +91,16 @@ public sealed class RaccoonCollector : IAsyncDisposable
         CollectorSettings settings = CollectorSettings.From(options ?? new CollectorOptions());
         var webSockets = new WebSocketConnectionTable(settings.MaxConnections);
         var stats = new CollectorStats(settings.KeepEvents, webSockets);
-        var connections = new ConnectionRegistry();
-        var faults = new CollectorFaults(webSockets, stats, settings.TimeProvider);
+        var connections = new ConnectionRegistry(onRefused: () => stats.OnFault(FaultKind.ConnectionDroppedByOutage));
+        var outage = new OutageSwitch(connections, onDown: dropped => stats.OnFault(FaultKind.ConnectionDroppedByOutage, dropped));
+        var faults = new CollectorFaults(webSockets, outage, stats, settings.TimeProvider);
         var stopping = new CancellationTokenSource();
         var access = new AccessPolicy(settings.BearerToken, settings.RequireIdentity);
         var acceptor = new RequestAcceptor(stats, faults, settings.TimeProvider, stopping.Token);
+        var transport = new Transport(outage, connections);
 
-        WebApplication app = BuildRestApp(settings, connections, access, acceptor, stats, webSockets);
-        WebApplication? grpcApp = settings.GrpcPort is null ? null : BuildGrpcApp(settings, connections, access, acceptor, stats);
+        WebApplication app = BuildRestApp(settings, transport, access, acceptor, stats, webSockets);
+        WebApplication? grpcApp = settings.GrpcPort is null ? null : BuildGrpcApp(settings, transport, access, acceptor, stats);
         bool restStarted = false;
         try
         {
@@ -152,6 +155,7 @@ public sealed class RaccoonCollector : IAsyncDisposable
         }
 
         Stats.FailWaiters(new ObjectDisposedException(nameof(RaccoonCollector), "The collector stopped before the events arrived."));
+        Faults.StopSchedule();
 
         // Before Kestrel's graceful stop, which would otherwise wait its whole budget for calls that never end.
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -174,12 +178,12 @@ public sealed class RaccoonCollector : IAsyncDisposable
     }
 
     private static WebApplication BuildRestApp(
-        CollectorSettings settings, ConnectionRegistry connections, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats, WebSocketConnectionTable webSockets)
+        CollectorSettings settings, Transport transport, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats, WebSocketConnectionTable webSockets)
     {
         var events = new EventsHandler(settings, access, acceptor, stats);
         var webSocketEvents = new WebSocketEventsHandler(settings, access, acceptor, stats, webSockets);
 
-        WebApplicationBuilder builder = CreateBuilder();
+        WebApplicationBuilder builder = CreateBuilder(transport);
         builder.Services.AddRoutingCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -188,7 +192,7 @@ public sealed class RaccoonCollector : IAsyncDisposable
             // HTTP/1.1 only, as Raccoon's REST port, WebSocket upgrades included. Without TLS there is no ALPN, and
             // Kestrel accepts cleartext HTTP/2 (prior knowledge, what gRPC clients use) only on an HTTP/2-only
             // endpoint: gRPC has a listener of its own, as Raccoon has (port 8081).
-            kestrel.Listen(settings.Address, settings.Port, listen => Listen(listen, HttpProtocols.Http1, settings, connections));
+            kestrel.Listen(settings.Address, settings.Port, listen => Listen(listen, HttpProtocols.Http1, settings, transport));
         });
 
         WebApplication app = builder.Build();
@@ -200,16 +204,16 @@ public sealed class RaccoonCollector : IAsyncDisposable
     }
 
     private static WebApplication BuildGrpcApp(
-        CollectorSettings settings, ConnectionRegistry connections, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
+        CollectorSettings settings, Transport transport, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
     {
-        WebApplicationBuilder builder = CreateBuilder();
+        WebApplicationBuilder builder = CreateBuilder(transport);
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc();
-        builder.Services.AddSingleton(new EventServiceHandler(settings, access, acceptor, stats, connections));
+        builder.Services.AddSingleton(new EventServiceHandler(settings, access, acceptor, stats, transport.Connections));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             ConfigureLimits(kestrel);
-            kestrel.Listen(settings.Address, settings.GrpcPort!.Value, listen => Listen(listen, HttpProtocols.Http2, settings, connections));
+            kestrel.Listen(settings.Address, settings.GrpcPort!.Value, listen => Listen(listen, HttpProtocols.Http2, settings, transport));
         });
 
         WebApplication app = builder.Build();
@@ -217,12 +221,16 @@ public sealed class RaccoonCollector : IAsyncDisposable
         return app;
     }
 
-    private static WebApplicationBuilder CreateBuilder()
+    private static WebApplicationBuilder CreateBuilder(Transport transport)
     {
         // The empty builder reads no configuration files or environment variables and adds no logging
         // providers: nothing on the console, no file watchers, and no ASPNETCORE_URLS surprises.
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+
+        // Before UseKestrelCore, which adds the socket transport only when no transport is registered: ports that can
+        // close and reopen, for CollectorFaults.GoDown.
+        builder.Services.AddSingleton<IConnectionListenerFactory>(new SwitchableListenerFactory(transport.Outage));
         builder.WebHost.UseKestrelCore();
         return builder;
     }
@@ -235,12 +243,12 @@ public sealed class RaccoonCollector : IAsyncDisposable
         kestrel.Limits.MaxRequestBodySize = null;
     }
 
-    private static void Listen(ListenOptions listen, HttpProtocols protocols, CollectorSettings settings, ConnectionRegistry connections)
+    private static void Listen(ListenOptions listen, HttpProtocols protocols, CollectorSettings settings, Transport transport)
     {
         listen.Protocols = protocols;
 
         // First, so that it sees the TCP connection itself, under TLS.
-        listen.Use(next => connection => connections.OnConnectionAsync(connection, next));
+        listen.Use(next => connection => transport.Connections.OnConnectionAsync(connection, next));
         if (settings.ServerCertificate is { } certificate)
         {
             listen.UseHttps(certificate);
@@ -258,4 +266,7 @@ public sealed class RaccoonCollector : IAsyncDisposable
             : requested;
         return new Uri($"{scheme}://{new IPEndPoint(dialable, port)}/");
     }
+
+    /// <summary>What both listeners share below HTTP: the ports' switch and the open connections.</summary>
+    private sealed record Transport(OutageSwitch Outage, ConnectionRegistry Connections);
 }

@@ -6,19 +6,37 @@ namespace Clickstream.Collector.Hosting;
 
 /// <summary>
 /// The open TCP connections of both listeners, by connection id (the <c>HttpContext.Connection.Id</c> of their
-/// requests), as a Kestrel connection middleware sees them: so that a fault can reset one.
+/// requests), as a Kestrel connection middleware sees them: so that a fault can reset one, and an outage all.
 /// </summary>
+/// <remarks>
+/// While refusing (the collector is down) a new connection is aborted at once: one accepted just before the listener
+/// closed must not slip through. The flag and the table share one lock, so a connection is either listed before
+/// <see cref="RefuseAndAbortAll"/> takes its snapshot, or sees the flag.
+/// </remarks>
 internal sealed class ConnectionRegistry
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ConnectionContext> _open = new(StringComparer.Ordinal);
+    private readonly Action _onRefused;
+    private bool _refusing;
+
+    /// <param name="onRefused">Called for each connection aborted because the collector is down.</param>
+    public ConnectionRegistry(Action onRefused) => _onRefused = onRefused;
 
     /// <summary>The connection middleware: lists the connection while it runs.</summary>
     public async Task OnConnectionAsync(ConnectionContext connection, ConnectionDelegate next)
     {
+        bool admitted;
         lock (_lock)
         {
-            _open.Add(connection.ConnectionId, connection);
+            admitted = !_refusing && _open.TryAdd(connection.ConnectionId, connection);
+        }
+
+        if (!admitted)
+        {
+            _onRefused();
+            Reset(connection);
+            return;
         }
 
         try
@@ -51,6 +69,36 @@ internal sealed class ConnectionRegistry
 
         Reset(connection);
         return true;
+    }
+
+    /// <summary>From now on aborts every new connection, and aborts every open one.</summary>
+    /// <returns>How many were open.</returns>
+    public int RefuseAndAbortAll()
+    {
+        ConnectionContext[] open;
+        lock (_lock)
+        {
+            _refusing = true;
+            open = [.. _open.Values];
+            _open.Clear();
+        }
+
+        // Outside the lock: aborting runs transport code.
+        foreach (ConnectionContext connection in open)
+        {
+            Reset(connection);
+        }
+
+        return open.Length;
+    }
+
+    /// <summary>Admits new connections again.</summary>
+    public void Admit()
+    {
+        lock (_lock)
+        {
+            _refusing = false;
+        }
     }
 
     private static void Reset(ConnectionContext connection)

@@ -202,14 +202,18 @@ public class CollectorFaultsTests
         faults.RespondWithWrongRequestGuid = true;
         faults.WithholdResponses = true;
         faults.FailRandomly(1, Fault.ConnectionReset);
+        faults.ScheduleOutages(new OutageSchedule(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5)));
+        faults.GoDown();
 
         faults.Reset();
+        _time.Advance(TimeSpan.FromSeconds(10));
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(faults.Delay, Is.EqualTo(TimeSpan.Zero));
             Assert.That(faults.RespondWithWrongRequestGuid, Is.False);
             Assert.That(faults.WithholdResponses, Is.False);
+            Assert.That(faults.IsDown, Is.False, "back up, and the schedule stopped");
         }
 
         Assert.That(async () => (await SendAsync(Batch("r-1", pageViews: 1))).Status, Is.EqualTo(HttpStatusCode.OK));
