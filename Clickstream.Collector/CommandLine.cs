@@ -4,13 +4,14 @@ namespace Clickstream.Collector;
 
 /// <summary>
 /// Parses the standalone collector's arguments: <c>--port N</c>, <c>--host ADDRESS</c>, <c>--grpc-port N</c>,
-/// <c>--require-identity</c>, <c>--bearer-token T</c>, <c>--help</c>.
+/// <c>--require-identity</c>, <c>--bearer-token T</c>, the fault flags (see <see cref="Usage"/>), <c>--help</c>.
 /// </summary>
 internal static class CommandLine
 {
     public const string Usage =
         """
         Usage: Clickstream.Collector [--port N] [--host ADDRESS] [--grpc-port N] [--require-identity] [--bearer-token T]
+                                     [fault options]
 
         A Raccoon-compatible collector. On --port: POST /api/v1/events (REST, application/proto or application/json),
         GET /api/v1/events (WebSocket: binary protobuf or text JSON messages), GET /ping. On --grpc-port: gRPC
@@ -21,18 +22,85 @@ internal static class CommandLine
           --require-identity   refuse requests and connections without an X-User-ID header (REST and WebSocket 401)
           --bearer-token T     refuse requests and connections without "Authorization: Bearer T" (401, gRPC Unauthenticated)
           -h, --help           show this help
+
+        Fault options (off by default). Rates are shares of valid requests, 0 to 1, adding up to at most 1; each request
+        draws once. DURATION is a whole number with ms, s, m or h, e.g. 50ms, 10s.
+          --fail-rate R        answer a share R with an error status: --fail-status, STATUS_ERROR (gRPC: its mapped status)
+          --fail-status CODE   the status of --fail-rate failures, 400 to 599 (default 500; e.g. 503, 429, 400)
+          --retry-after S|DATE give --fail-rate failures a Retry-After: delta-seconds, or an HTTP-date such as
+                               "Wed, 21 Oct 2026 07:28:00 GMT" (gRPC: retry-after and grpc-retry-pushback-ms trailers)
+          --soft-error-rate R  answer a share R with 200 and STATUS_ERROR, CODE_INTERNAL_ERROR
+          --reset-rate R       reset the connection of a share R instead of answering (WebSocket: dropped mid-batch)
+          --truncate-rate R    answer a share R with half of the answer, then close the connection
+          --malformed-rate R   answer a share R with 200 and bytes that decode neither as protobuf nor as JSON
+          --seed N             draw from Random(N): the same sequence of faults on every run (default: unseeded)
+          --delay DURATION     hold every answer this long: latency, slow acks (WebSocket and gRPC too)
+          --down-every DURATION  go down every DURATION (ports closed: connects refused, /ping too; connections reset)
+          --down-for DURATION    ... for DURATION, then come back on the same ports; both or neither
         """;
 
     /// <summary>Raccoon's own default port, more useful than a random one for a server started by hand.</summary>
     public const int DefaultPort = 8080;
 
-    /// <summary>The result of parsing: options to run with, a request for help, or an error to report.</summary>
-    public sealed record Result(CollectorOptions? Options, bool ShowHelp, string? Error);
+    // More than any test or demo needs, and far from TimeSpan's limits.
+    private static readonly TimeSpan MaxDuration = TimeSpan.FromDays(1);
+
+    /// <summary>The status of <c>--fail-rate</c> failures when <c>--fail-status</c> is not given.</summary>
+    public const int DefaultFailStatus = 500;
+
+    /// <summary>The result of parsing: options and faults to run with, a request for help, or an error to report.</summary>
+    public sealed record Result(CollectorOptions? Options, bool ShowHelp, string? Error, FaultFlags? Faults = null);
+
+    /// <summary>The faults the flags ask for, applied once the collector runs.</summary>
+    /// <param name="Rates">The random faults, in the order of the flags' table in <see cref="Usage"/>.</param>
+    /// <param name="Seed">The seed of the draws, or null.</param>
+    /// <param name="Delay">The delay of every answer.</param>
+    /// <param name="Outages">The outage schedule, or null.</param>
+    public sealed record FaultFlags(IReadOnlyList<FaultRate> Rates, int? Seed, TimeSpan Delay, OutageSchedule? Outages)
+    {
+        public bool IsEmpty => Rates.Count == 0 && Delay == TimeSpan.Zero && Outages is null;
+
+        public void ApplyTo(CollectorFaults faults)
+        {
+            ArgumentNullException.ThrowIfNull(faults);
+            faults.FailRandomly(Rates, Seed);
+            faults.Delay = Delay;
+            faults.ScheduleOutages(Outages);
+        }
+
+        /// <summary>One line per fault, for the console.</summary>
+        public IEnumerable<string> Describe()
+        {
+            foreach (FaultRate rate in Rates)
+            {
+                string what = rate.Fault.Kind == FaultKind.ErrorStatus
+                    ? string.Create(CultureInfo.InvariantCulture, $"status {rate.Fault.StatusCode}{(rate.Fault.RetryAfter is { } retryAfter ? $", Retry-After: {retryAfter}" : string.Empty)}")
+                    : rate.Fault.Kind.ToString();
+                yield return string.Create(CultureInfo.InvariantCulture, $"{rate.Rate:P1} of requests: {what}");
+            }
+
+            if (Seed is { } seed)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"seed {seed}");
+            }
+
+            if (Delay > TimeSpan.Zero)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"every answer delayed {Delay.TotalMilliseconds:F0} ms");
+            }
+
+            if (Outages is { } outages)
+            {
+                yield return string.Create(CultureInfo.InvariantCulture, $"down for {outages.Duration} every {outages.Period}");
+            }
+        }
+    }
 
     public static Result Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
         var options = new CollectorOptions { Port = DefaultPort, KeepEvents = false };
+        var faults = new FaultArguments();
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
@@ -94,9 +162,91 @@ internal static class CommandLine
 
                     options.Host = value!;
                     break;
+                case "--fail-rate" or "--soft-error-rate" or "--reset-rate" or "--truncate-rate" or "--malformed-rate":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double rate) || rate > 1)
+                    {
+                        return Failure($"{name} must be a share from 0 to 1, e.g. 0.1, not '{value}'.");
+                    }
+
+                    faults.Rates[name] = rate;
+                    break;
+                case "--fail-status":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int status) || status is < 400 or > 599)
+                    {
+                        return Failure($"--fail-status must be an HTTP error status from 400 to 599, not '{value}'.");
+                    }
+
+                    faults.FailStatus = status;
+                    break;
+                case "--retry-after":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!RetryAfter.TryParse(value, out RetryAfter? retryAfter))
+                    {
+                        return Failure($"--retry-after must be delta-seconds (e.g. 5) or an HTTP-date (e.g. \"Wed, 21 Oct 2026 07:28:00 GMT\"), not '{value}'.");
+                    }
+
+                    faults.RetryAfter = retryAfter;
+                    break;
+                case "--seed":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int seed))
+                    {
+                        return Failure($"--seed must be a whole number, not '{value}'.");
+                    }
+
+                    faults.Seed = seed;
+                    break;
+                case "--delay" or "--down-every" or "--down-for":
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!TryParseDuration(value!, out TimeSpan duration))
+                    {
+                        return Failure($"{name} must be a duration: a whole number with ms, s, m or h (e.g. 50ms, 10s), not '{value}'.");
+                    }
+
+                    if (name == "--delay")
+                    {
+                        faults.Delay = duration;
+                    }
+                    else if (name == "--down-every")
+                    {
+                        faults.DownEvery = duration;
+                    }
+                    else
+                    {
+                        faults.DownFor = duration;
+                    }
+
+                    break;
                 default:
                     return Failure($"Unknown argument '{arg}'.");
             }
+        }
+
+        if (faults.ToFlags(out string? faultError) is not { } faultFlags)
+        {
+            return Failure(faultError);
         }
 
         // The same validation StartAsync does, so that a bad host is a usage error (exit code 2), not a crash.
@@ -106,7 +256,41 @@ internal static class CommandLine
             return Failure(string.Join(" ", invalid));
         }
 
-        return new Result(options, ShowHelp: false, Error: null);
+        return new Result(options, ShowHelp: false, Error: null, faultFlags);
+    }
+
+    /// <summary>A whole number with a unit, ms, s, m or h (or a bare 0), up to a day.</summary>
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        if (text == "0")
+        {
+            return true;
+        }
+
+        int digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+
+        // A day in the smallest unit bounds the number before any conversion can overflow.
+        if (digits == 0
+            || !long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out long count)
+            || count > (long)MaxDuration.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        duration = text.AsSpan(digits) switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(count),
+            "s" => TimeSpan.FromSeconds(count),
+            "m" => TimeSpan.FromMinutes(count),
+            "h" => TimeSpan.FromHours(count),
+            _ => TimeSpan.MinValue,
+        };
+        return duration >= TimeSpan.Zero && duration <= MaxDuration;
     }
 
     private static bool TryTakeValue(IReadOnlyList<string> args, ref int i, ref string? value, string name, out string? error)
@@ -128,4 +312,73 @@ internal static class CommandLine
     }
 
     private static Result Failure(string? error) => new(null, ShowHelp: false, Error: error);
+
+    /// <summary>The fault flags as given, checked together once all are read.</summary>
+    private sealed class FaultArguments
+    {
+        // Keyed by flag, so that a flag given twice keeps its last value, as the other flags do.
+        public Dictionary<string, double> Rates { get; } = new(StringComparer.Ordinal);
+
+        public int? FailStatus { get; set; }
+
+        public RetryAfter? RetryAfter { get; set; }
+
+        public int? Seed { get; set; }
+
+        public TimeSpan Delay { get; set; }
+
+        public TimeSpan? DownEvery { get; set; }
+
+        public TimeSpan? DownFor { get; set; }
+
+        public FaultFlags? ToFlags(out string? error)
+        {
+            error = null;
+            if ((FailStatus is not null || RetryAfter is not null) && !Rates.ContainsKey("--fail-rate"))
+            {
+                error = "--fail-status and --retry-after describe --fail-rate failures: give --fail-rate too.";
+                return null;
+            }
+
+            double total = Rates.Values.Sum();
+            if (total > 1 + 1e-9)
+            {
+                error = string.Create(CultureInfo.InvariantCulture, $"The fault rates add up to {total}: they must add up to at most 1 (each request gets at most one fault).");
+                return null;
+            }
+
+            OutageSchedule? outages = null;
+            if (DownEvery is { } every && DownFor is { } duration)
+            {
+                if (every <= TimeSpan.Zero || duration <= TimeSpan.Zero || duration >= every)
+                {
+                    error = "--down-for must be positive and shorter than --down-every, or the collector never comes back.";
+                    return null;
+                }
+
+                outages = new OutageSchedule(every, duration);
+            }
+            else if (DownEvery is not null || DownFor is not null)
+            {
+                error = "--down-every and --down-for go together: give both, or neither.";
+                return null;
+            }
+
+            var rates = new List<FaultRate>();
+            AddRate(rates, "--fail-rate", Fault.Status(FailStatus ?? DefaultFailStatus, RetryAfter));
+            AddRate(rates, "--soft-error-rate", Fault.SoftError);
+            AddRate(rates, "--reset-rate", Fault.ConnectionReset);
+            AddRate(rates, "--truncate-rate", Fault.TruncatedResponse);
+            AddRate(rates, "--malformed-rate", Fault.MalformedResponse);
+            return new FaultFlags(rates, Seed, Delay, outages);
+        }
+
+        private void AddRate(List<FaultRate> rates, string flag, Fault fault)
+        {
+            if (Rates.TryGetValue(flag, out double rate) && rate > 0)
+            {
+                rates.Add(new FaultRate(fault, rate));
+            }
+        }
+    }
 }

@@ -1,5 +1,7 @@
 // Standalone Raccoon-compatible collector:
 // dotnet run --project Clickstream.Collector -- --port 8080 [--host 127.0.0.1] [--grpc-port 8081] [--require-identity] [--bearer-token T]
+//   [--fail-rate 0.1 --fail-status 503 --retry-after 5] [--reset-rate 0.05] [--delay 50ms] [--down-every 60s --down-for 10s] ...
+// (--help lists every fault flag.)
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -61,6 +63,16 @@ await using (collector)
         Console.WriteLine($"  requires   {(parsed.Options.RequireIdentity ? "X-User-ID " : string.Empty)}{(parsed.Options.BearerToken is null ? string.Empty : "Authorization: Bearer <token>")}".TrimEnd());
     }
 
+    if (parsed.Faults is { IsEmpty: false } faults)
+    {
+        faults.ApplyTo(collector.Faults);
+        Console.WriteLine("Faults:");
+        foreach (string line in faults.Describe())
+        {
+            Console.WriteLine($"  {line}");
+        }
+    }
+
     Console.WriteLine("Ctrl+C to stop.");
 
     CollectorStats stats = collector.Stats;
@@ -78,7 +90,7 @@ await using (collector)
             double seconds = Stopwatch.GetElapsedTime(lastTimestamp, now).TotalSeconds;
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{DateTime.Now:HH:mm:ss}  {(requests - lastRequests) / seconds,8:F0} requests/s  {(events - lastEvents) / seconds,10:F0} events/s  total {events} events, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed, {stats.OpenWebSocketConnections} WebSockets open"));
+                $"{DateTime.Now:HH:mm:ss}  {(requests - lastRequests) / seconds,8:F0} requests/s  {(events - lastEvents) / seconds,10:F0} events/s  total {events} events, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed, {stats.OpenWebSocketConnections} WebSockets open{(collector.Faults.IsDown ? ", DOWN" : string.Empty)}"));
             (lastRequests, lastEvents, lastTimestamp) = (requests, events, now);
         }
     }
@@ -89,6 +101,11 @@ await using (collector)
     Console.WriteLine(string.Create(
         CultureInfo.InvariantCulture,
         $"Stopping: {stats.Requests} requests ({stats.AcceptedRequests} accepted, {stats.RejectedRequests} rejected, {stats.FailedRequests} failed), {stats.Events} events."));
+    IReadOnlyDictionary<FaultKind, long> injected = stats.FaultsByKind();
+    if (injected.Count != 0)
+    {
+        Console.WriteLine($"Faults injected: {string.Join(", ", injected.Select(fault => $"{fault.Value} {fault.Key}"))}.");
+    }
 }
 
 return 0;
