@@ -41,7 +41,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _settings = settings;
         _logger = settings.LoggerFactory.CreateLogger("Clickstream.Pipeline");
         _types = new EventTypeRegistry(settings.InstantEventTypes, settings.EventGroup);
-        _store = EventStore.Open(settings.StoragePath, settings.MaxInMemoryStoredEvents, _counters, _logger, settings.TimeProvider);
+        _store = EventStore.Open(EventStoreOptions.From(settings), _counters, _logger);
         try
         {
             var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
@@ -84,6 +84,11 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// by an earlier run (pending or in flight) are scheduled again.
     /// </summary>
     /// <exception cref="ArgumentException">An option is invalid; the message lists every invalid option.</exception>
+    /// <exception cref="ClickstreamStorageException">
+    /// The store file cannot be opened or created (permissions, an IO error, a full disk). A file that opens but
+    /// cannot be read as a store is not an error: it is moved aside and a new one started
+    /// (<see cref="ClickstreamStatistics.StoreFilesMovedAside"/>).
+    /// </exception>
     public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, TransportFactory.Create);
 
     internal static ClickstreamPipeline Create(ClickstreamOptions options, Func<PipelineSettings, IEventTransport> transportFactory) =>

@@ -73,4 +73,28 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Whether batches are cut now: not paused, the network up, the server answering.</summary>
     public bool IsReachable { get; init; }
+
+    /// <summary>
+    /// QoS1 events the store evicted, definitively failed: <see cref="EventsEvictedOverCapacity"/> plus
+    /// <see cref="EventsEvictedExpired"/>.
+    /// </summary>
+    public long EventsEvicted => EventsEvictedOverCapacity + EventsEvictedExpired;
+
+    /// <summary>
+    /// QoS1 events evicted, oldest first, because the store passed <see cref="ClickstreamOptions.MaxStorageBytes"/>
+    /// or <see cref="ClickstreamOptions.MaxStoredEvents"/>.
+    /// </summary>
+    public long EventsEvictedOverCapacity { get; init; }
+
+    /// <summary>QoS1 events evicted because they were older than <see cref="ClickstreamOptions.EventTimeToLive"/>.</summary>
+    public long EventsEvictedExpired { get; init; }
+
+    /// <summary>Store files found corrupt or unreadable at start, moved aside (with a timestamp suffix) for a new one.</summary>
+    public long StoreFilesMovedAside { get; init; }
+
+    /// <summary>Times the store was closed after a failed write (disk full, IO error) and opened again.</summary>
+    public long StoreReopens { get; init; }
+
+    /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
+    public long StoreCompactions { get; init; }
 }

@@ -25,6 +25,11 @@ internal sealed class PipelineSettings
         MaxEventBytes = o.MaxEventBytes;
         MaxQueuedEvents = o.MaxQueuedEvents;
         MaxInMemoryStoredEvents = o.MaxInMemoryStoredEvents;
+        MaxStorageBytes = o.MaxStorageBytes;
+        MaxStoredEvents = o.MaxStoredEvents;
+        EventTimeToLive = o.EventTimeToLive;
+        FlushCommitsToDisk = o.FlushCommitsToDisk;
+        StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
@@ -54,6 +59,11 @@ internal sealed class PipelineSettings
     public int MaxEventBytes { get; }
     public int MaxQueuedEvents { get; }
     public int MaxInMemoryStoredEvents { get; }
+    public long MaxStorageBytes { get; }
+    public long MaxStoredEvents { get; }
+    public TimeSpan EventTimeToLive { get; }
+    public bool FlushCommitsToDisk { get; }
+    public Storage.StoreFileSystem StoreFileSystem { get; }
     public int MaxConcurrentRequests { get; }
     public TimeSpan RequestTimeout { get; }
     public TimeSpan RetryBaseDelay { get; }
@@ -128,6 +138,17 @@ internal sealed class PipelineSettings
             errors.Add($"{nameof(ClickstreamOptions.MaxInMemoryStoredEvents)} ({options.MaxInMemoryStoredEvents}) must be at least {nameof(ClickstreamOptions.MaxBatchSize)} ({options.MaxBatchSize}).");
         }
 
+        Positive(errors, options.MaxStoredEvents, nameof(ClickstreamOptions.MaxStoredEvents));
+        if (options.MaxStorageBytes < 2L * Math.Max(1, options.MaxEventBytes))
+        {
+            errors.Add($"{nameof(ClickstreamOptions.MaxStorageBytes)} ({options.MaxStorageBytes}) must be at least twice {nameof(ClickstreamOptions.MaxEventBytes)} ({options.MaxEventBytes}).");
+        }
+
+        if (options.EventTimeToLive <= TimeSpan.Zero && options.EventTimeToLive != Timeout.InfiniteTimeSpan)
+        {
+            errors.Add($"{nameof(ClickstreamOptions.EventTimeToLive)} must be greater than zero, or Timeout.InfiniteTimeSpan to keep events until they are sent; was {options.EventTimeToLive}.");
+        }
+
         Positive(errors, options.MaxTimeBetweenTwoBatches, nameof(ClickstreamOptions.MaxTimeBetweenTwoBatches));
         Positive(errors, options.RequestTimeout, nameof(ClickstreamOptions.RequestTimeout));
         Positive(errors, options.RetryBaseDelay, nameof(ClickstreamOptions.RetryBaseDelay));
@@ -183,6 +204,14 @@ internal sealed class PipelineSettings
     }
 
     private static void Positive(List<string> errors, int value, string name)
+    {
+        if (value <= 0)
+        {
+            errors.Add($"{name} must be greater than zero; was {value}.");
+        }
+    }
+
+    private static void Positive(List<string> errors, long value, string name)
     {
         if (value <= 0)
         {

@@ -31,7 +31,7 @@ public class EventStoreTests
 
     private (EventStore Store, EventScheduler Scheduler, DeliveryEpochs Epochs) Open(int memoryBudget = 10_000, int batchSize = 1000)
     {
-        var store = EventStore.Open(_folder.StorePath, memoryBudget, _counters, NullLogger.Instance, _time);
+        var store = EventStore.Open(new EventStoreOptions { Path = _folder.StorePath, MemoryBudget = memoryBudget, TimeProvider = _time }, _counters, NullLogger.Instance);
         var scheduler = new EventScheduler(batchSize, 10_000_000, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
 
         // Every range the store hands over is cut into a batch at once while a flush is pending.

@@ -58,4 +58,22 @@ internal static partial class Log
 
     [LoggerMessage(26, LogLevel.Error, "Unexpected error in the WebSocket transport ({Task})")]
     public static partial void WebSocketTaskFailed(ILogger logger, string task, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Warning, "{Count} QoS1 events evicted from the store, oldest first ({Reason}); {StoredEvents} events of {StoredBytes} bytes left")]
+    public static partial void EventsEvicted(ILogger logger, long count, string reason, long storedEvents, long storedBytes);
+
+    [LoggerMessage(41, LogLevel.Error, "The store {StoragePath} could not be read ({Detail}); it was moved aside to {MovedTo} with its log, and a new empty store was started: its QoS1 events will not be sent")]
+    public static partial void StoreMovedAside(ILogger logger, string storagePath, string detail, string movedTo, Exception exception);
+
+    [LoggerMessage(42, LogLevel.Debug, "The store was opened again after a failed operation")]
+    public static partial void StoreReopened(ILogger logger);
+
+    [LoggerMessage(43, LogLevel.Information, "The store was compacted from {BytesBefore} to {BytesAfter} bytes ({Events} events kept) in {ElapsedMilliseconds} ms")]
+    public static partial void StoreCompacted(ILogger logger, long bytesBefore, long bytesAfter, long events, long elapsedMilliseconds);
+
+    [LoggerMessage(44, LogLevel.Warning, "Compacting the store failed; it is kept as it was")]
+    public static partial void StoreCompactionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(45, LogLevel.Warning, "The store file {Path} could not be made readable and writable by its owner only")]
+    public static partial void StoreModeNotSet(ILogger logger, string path, Exception exception);
 }

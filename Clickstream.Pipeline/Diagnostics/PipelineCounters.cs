@@ -29,6 +29,11 @@ internal sealed class PipelineCounters
     public long UnreachablePeriods;
     public long ReachabilityProbes;
     public int Reachable = 1;
+    public long EvictedOverCapacity;
+    public long EvictedExpired;
+    public long StoreFilesMovedAside;
+    public long StoreReopens;
+    public long StoreCompactions;
 
     private TaskCompletionSource? _changed;
 
@@ -57,6 +62,11 @@ internal sealed class PipelineCounters
         UnreachablePeriods = Volatile.Read(ref UnreachablePeriods),
         ReachabilityProbes = Volatile.Read(ref ReachabilityProbes),
         IsReachable = Volatile.Read(ref Reachable) == 1,
+        EventsEvictedOverCapacity = Volatile.Read(ref EvictedOverCapacity),
+        EventsEvictedExpired = Volatile.Read(ref EvictedExpired),
+        StoreFilesMovedAside = Volatile.Read(ref StoreFilesMovedAside),
+        StoreReopens = Volatile.Read(ref StoreReopens),
+        StoreCompactions = Volatile.Read(ref StoreCompactions),
     };
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>

@@ -1,8 +1,10 @@
 namespace Clickstream.Pipeline;
 
 /// <summary>
-/// A QoS1 event could not be committed to the store (disk full, IO error, a closed store). The event was
-/// not stored and will not be sent; events committed earlier are not affected.
+/// A QoS1 event could not be committed to the store (disk full, IO error, a closed store), or the store could
+/// not be opened at all. The event was not stored and will not be sent; events committed earlier are not
+/// affected. One exception: with <see cref="ClickstreamOptions.FlushCommitsToDisk"/>, when the commit succeeded
+/// but the flush to the device failed, the message says so, and the event may still be sent.
 /// </summary>
 public sealed class ClickstreamStorageException : IOException
 {

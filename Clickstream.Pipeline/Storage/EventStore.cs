@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Clickstream.Pipeline.Diagnostics;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
@@ -18,56 +19,73 @@ namespace Clickstream.Pipeline.Storage;
 /// increasing id; <c>requests</c> holding one record per batch in flight, <c>_id</c> = req_guid, naming its
 /// event ids. An ack deletes the record and its events in one transaction, by primary key.
 /// <para>
-/// Committed events are handed to the scheduler while fewer than <c>MaxInMemoryStoredEvents</c> are in
-/// memory; beyond that they stay on disk only, and the writer reads them back in id order as acks free
-/// room. A restart is the same case: everything on disk is read back that way, never all at once.
+/// Committed events are handed to the scheduler while memory holds fewer than its share of them
+/// (<see cref="StorePolicy.MemoryEvents"/>, <see cref="StorePolicy.MemoryBytes"/>); beyond that they stay on
+/// disk only, from <c>_spilledFrom</c> on, and the writer reads them back in id order as acks free room. A
+/// restart is the same case: everything on disk is read back that way, never all at once.
+/// </para>
+/// <para>
+/// The store is bounded (bytes, events, time to live): past a bound the oldest events on disk only are
+/// evicted. A write that fails closes the file and the next operation opens it again; a file that cannot be
+/// read at start is moved aside for a new one; a file left mostly empty is compacted.
 /// </para>
 /// </remarks>
 internal sealed class EventStore : IDisposable
 {
-    private const string EventsCollection = "events";
-    private const string RequestsCollection = "requests";
-    private const string DeadLettersCollection = "deadletters";
-
     /// <summary>Dead letters kept at most; the oldest go first. Enough to inspect a bad producer, small enough to never matter for disk.</summary>
     internal const int MaxDeadLetters = 10_000;
+
     private const int MaxGroupSize = 8192;
+    private const int EvictionChunk = 8192;
+    private const int CountChunk = 8192;
 
     private readonly ConcurrentQueue<EventEnvelope> _inserts = new();
     private readonly ConcurrentQueue<StoreCommand> _commands = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly List<EventEnvelope> _group = new(MaxGroupSize);
     private readonly List<StoreCommand> _commandGroup = [];
-    private readonly LiteDatabase _db;
-    private readonly ILiteCollection<BsonDocument> _events;
-    private readonly ILiteCollection<BsonDocument> _requests;
-    private readonly ILiteCollection<BsonDocument> _deadLetters;
+    private readonly List<long> _evicted = [];
+    private readonly StoreDatabase _file;
+    private readonly StorePolicy _policy;
+    private readonly TimeProvider _timeProvider;
+    private readonly bool _flushCommitsToDisk;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
-    private readonly int _memoryBudget;
-    private readonly TimeProvider _timeProvider;
     private Thread? _writer;
+    private ITimer? _expiryTimer;
     private EventScheduler? _scheduler;
     private DeliveryEpochs? _epochs;
     private EventTypeRegistry? _types;
     private int _signaled;
     private volatile bool _stopping;
+    private volatile bool _expiryDue;
 
-    // Writer-thread state: QoS1 events handed to the scheduler and not yet acknowledged, and the first id
-    // that is on disk only (-1 when every committed event is in memory).
+    // Writer-thread state. In memory: QoS1 events handed to the scheduler and not yet acknowledged. On disk
+    // only: the events from _spilledFrom on (-1 when every committed event is in memory). Stored: every event
+    // in the file, as counted for the bounds.
     private int _inMemory;
+    private long _inMemoryBytes;
     private long _spilledFrom = -1;
+    private long _storedEvents;
+    private long _storedBytes;
 
-    private EventStore(LiteDatabase db, PipelineCounters counters, ILogger logger, int memoryBudget, TimeProvider timeProvider)
+    // The bytes of the events recovered at open are counted a slice at a time between commits (about 50 ms
+    // each), so that a large file slows neither Create nor the first commits: the ids from _countFrom to
+    // _countUntil are not counted yet (_countFrom is -1 once all are). Until then the byte bound sees less
+    // than is stored, so it can only evict late, never early, and no compaction runs.
+    private long _countFrom = -1;
+    private long _countUntil;
+    private bool _deletedSinceCompactionCheck;
+    private long _lastCompactedLength;
+
+    private EventStore(EventStoreOptions options, PipelineCounters counters, ILogger logger)
     {
-        _timeProvider = timeProvider;
-        _db = db;
-        _events = db.GetCollection(EventsCollection, BsonAutoId.Int64);
-        _requests = db.GetCollection(RequestsCollection, BsonAutoId.Guid);
-        _deadLetters = db.GetCollection(DeadLettersCollection, BsonAutoId.Int64);
+        _file = new StoreDatabase(options.Path, options.FileSystem);
+        _policy = new StorePolicy(options);
+        _timeProvider = options.TimeProvider;
+        _flushCommitsToDisk = options.FlushCommitsToDisk;
         _counters = counters;
         _logger = logger;
-        _memoryBudget = memoryBudget;
     }
 
     /// <summary>QoS1 events found at open, left by an earlier run.</summary>
@@ -76,27 +94,16 @@ internal sealed class EventStore : IDisposable
     /// <summary>The largest event id in the file at open (0 when empty): new ids continue after it.</summary>
     public long LastId { get; private set; }
 
-    /// <summary>Opens (or creates) the file and forgets the request records of an earlier run: their events are pending again.</summary>
-    public static EventStore Open(string path, int memoryBudget, PipelineCounters counters, ILogger logger, TimeProvider timeProvider)
+    /// <summary>
+    /// Opens (or creates) the file and forgets the request records of an earlier run: their events are pending
+    /// again. A file LiteDB cannot read is moved aside (with its log) and a new one started.
+    /// </summary>
+    /// <exception cref="ClickstreamStorageException">The file cannot be opened or created (permissions, IO error, a full disk).</exception>
+    public static EventStore Open(EventStoreOptions options, PipelineCounters counters, ILogger logger)
     {
-        var directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
-        {
-            Directory.CreateDirectory(directory);
-        }
-
-        var db = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct });
-        try
-        {
-            var store = new EventStore(db, counters, logger, memoryBudget, timeProvider);
-            store.Recover();
-            return store;
-        }
-        catch
-        {
-            db.Dispose();
-            throw;
-        }
+        var store = new EventStore(options, counters, logger);
+        store.OpenAtStart();
+        return store;
     }
 
     /// <summary>Starts the writer thread; from now on it hands committed events to <paramref name="scheduler"/>.</summary>
@@ -109,6 +116,12 @@ internal sealed class EventStore : IDisposable
         // A background thread: the store must never keep the app's process alive.
         _writer = new Thread(Run) { IsBackground = true, Name = "Clickstream store writer" };
         _writer.Start();
+        if (_policy.HasTimeToLive)
+        {
+            _expiryTimer = _timeProvider.CreateTimer(
+                static s => ((EventStore)s!).OnExpiryCheck(), this, _policy.ExpiryCheckInterval, _policy.ExpiryCheckInterval);
+        }
+
         Wake();
     }
 
@@ -142,11 +155,11 @@ internal sealed class EventStore : IDisposable
         return command.Done.Task;
     }
 
-    /// <summary>The newest dead letters first, at most <paramref name="max"/>. LiteDB reads are safe beside the writer.</summary>
+    /// <summary>The newest dead letters first, at most <paramref name="max"/>.</summary>
     public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLetters(int max)
     {
         var result = new List<ClickstreamDeadLetter>();
-        foreach (var doc in _deadLetters.Find(Query.All("_id", Query.Descending), limit: max))
+        foreach (var doc in _file.ReadNewest(StoreDatabase.DeadLettersCollection, max))
         {
             result.Add(new ClickstreamDeadLetter(
                 doc["g"].AsGuid,
@@ -169,10 +182,20 @@ internal sealed class EventStore : IDisposable
         }
 
         _stopping = true;
+        _expiryTimer?.Dispose();
         _wake.Release();
         _writer?.Join();
         FailQueued(new ObjectDisposedException(nameof(EventStore)));
-        _db.Dispose();
+        try
+        {
+            _file.Close();
+        }
+        catch (Exception ex)
+        {
+            // What is committed stays in the log and is checkpointed at the next open.
+            Log.StoreOperationFailed(_logger, "close", ex);
+        }
+
         _wake.Dispose();
     }
 
@@ -198,22 +221,161 @@ internal sealed class EventStore : IDisposable
         }
     }
 
-    private void Recover()
+    private void OnExpiryCheck()
     {
-        _requests.DeleteAll();
-        RecoveredCount = _events.LongCount();
-        if (RecoveredCount > 0)
+        if (_stopping)
         {
-            LastId = _events.Find(Query.All("_id", Query.Descending), limit: 1).First()["_id"].AsInt64;
-            _spilledFrom = _events.Find(Query.All("_id", Query.Ascending), limit: 1).First()["_id"].AsInt64;
+            return;
         }
 
+        _expiryDue = true;
+        try
+        {
+            Wake();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed between the check and the wake.
+        }
+    }
+
+    private void OpenAtStart()
+    {
+        var directory = Path.GetDirectoryName(_file.Path);
+        try
+        {
+            if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+            {
+                if (OperatingSystem.IsWindows())
+                {
+                    Directory.CreateDirectory(directory);
+                }
+                else
+                {
+                    Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                }
+            }
+
+            _file.DeleteLeftovers();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(ex);
+        }
+
+        RestrictToOwner(_file.Path);
+        RestrictToOwner(_file.LogPath);
+        try
+        {
+            _file.Open();
+            Recover();
+            return;
+        }
+        catch (Exception ex) when (IsUnreadable(ex))
+        {
+            _file.CloseAfterFailure();
+            string movedTo;
+            try
+            {
+                movedTo = _file.MoveAside(_timeProvider.GetUtcNow());
+            }
+            catch (Exception moveFailure)
+            {
+                throw Unavailable(moveFailure);
+            }
+
+            Interlocked.Increment(ref _counters.StoreFilesMovedAside);
+            Log.StoreMovedAside(_logger, _file.Path, ex.Message, movedTo, ex);
+        }
+        catch (Exception ex)
+        {
+            _file.CloseAfterFailure();
+            throw Unavailable(ex);
+        }
+
+        try
+        {
+            _file.Open();
+            Recover();
+        }
+        catch (Exception ex)
+        {
+            _file.CloseAfterFailure();
+            throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>
+    /// A file LiteDB cannot make sense of, as opposed to one the OS will not let us read or write (permissions,
+    /// a full disk, a lock held by another process): only the former is moved aside.
+    /// </summary>
+    private static bool IsUnreadable(Exception ex) =>
+        ex is EndOfStreamException || ex is not (IOException or UnauthorizedAccessException);
+
+    private ClickstreamStorageException Unavailable(Exception ex) =>
+        new($"The store {_file.Path} ({nameof(ClickstreamOptions)}.{nameof(ClickstreamOptions.StoragePath)}) could not be opened: {ex.Message}", ex);
+
+    private void RestrictToOwner(string path)
+    {
+        // Files of earlier versions were created with the default mode; the store's own are owner-only from birth.
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            if ((File.GetUnixFileMode(path) & ~StoreFileSystem.OwnerOnly) != 0)
+            {
+                File.SetUnixFileMode(path, StoreFileSystem.OwnerOnly);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.StoreModeNotSet(_logger, path, ex);
+        }
+    }
+
+    private void Recover()
+    {
+        _file.Requests.DeleteAll();
+        RecoveredCount = _file.Events.LongCount();
+        LastId = 0;
+        _spilledFrom = -1;
+        if (RecoveredCount > 0)
+        {
+            foreach (var doc in _file.Events.Find(Query.All("_id", Query.Descending), limit: 1))
+            {
+                LastId = doc["_id"].AsInt64;
+            }
+
+            foreach (var doc in _file.Events.Find(Query.All("_id", Query.Ascending), limit: 1))
+            {
+                _spilledFrom = doc["_id"].AsInt64;
+            }
+        }
+
+        _storedEvents = RecoveredCount;
+        _storedBytes = 0;
+        _countFrom = _spilledFrom;
+        _countUntil = LastId;
         _counters.Recovered = RecoveredCount;
         _counters.PendingOnDisk = RecoveredCount;
     }
 
     private void Run()
     {
+        try
+        {
+            // What an earlier run left beyond the bounds goes before anything is read back.
+            EvictExpired();
+            EvictOverCapacity();
+        }
+        catch (Exception ex)
+        {
+            Log.StageFailed(_logger, "store writer", ex);
+        }
+
         while (true)
         {
             _wake.Wait();
@@ -222,7 +384,15 @@ internal sealed class EventStore : IDisposable
             {
                 DrainInserts();
                 DrainCommands();
+                if (_expiryDue)
+                {
+                    _expiryDue = false;
+                    EvictExpired();
+                }
+
                 LoadBacklog();
+                CountRecoveredBytes();
+                CompactIfMostlyFree();
             }
             catch (Exception ex)
             {
@@ -236,6 +406,93 @@ internal sealed class EventStore : IDisposable
             }
         }
     }
+
+    /// <summary>Opens the file again if a failure closed it; false (logged, counted) when it cannot be opened.</summary>
+    private bool EnsureOpen(out Exception? error)
+    {
+        error = null;
+        if (_file.IsOpen)
+        {
+            return true;
+        }
+
+        try
+        {
+            _file.Open();
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+            Log.StoreOperationFailed(_logger, "reopen", ex);
+            Interlocked.Increment(ref _counters.StoreErrors);
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.StoreReopens);
+        Log.StoreReopened(_logger);
+        return true;
+    }
+
+    /// <summary>A store operation other than a commit failed: close the file (the next operation reopens it), log, count.</summary>
+    private void OnFailure(string operation, Exception ex)
+    {
+        _file.CloseAfterFailure();
+        Log.StoreOperationFailed(_logger, operation, ex);
+        Interlocked.Increment(ref _counters.StoreErrors);
+        _counters.NotifyChanged();
+    }
+
+    /// <summary>Counts the next slice of the events recovered at open; wakes the writer again while some are left.</summary>
+    private void CountRecoveredBytes()
+    {
+        if (_countFrom < 0 || _stopping || !EnsureOpen(out _))
+        {
+            return;
+        }
+
+        long bytes = 0;
+        var counted = 0;
+        long next = -1;
+        try
+        {
+            foreach (var doc in _file.Events.Find(Query.GTE("_id", _countFrom), limit: CountChunk + 1))
+            {
+                var id = doc["_id"].AsInt64;
+                if (id > _countUntil)
+                {
+                    break;
+                }
+
+                if (counted == CountChunk)
+                {
+                    next = id;
+                    break;
+                }
+
+                bytes += SizeOf(doc);
+                counted++;
+            }
+        }
+        catch (Exception ex)
+        {
+            OnFailure("counting the stored bytes", ex);
+            return;
+        }
+
+        _storedBytes += bytes;
+        _countFrom = next;
+        if (_countFrom >= 0)
+        {
+            Wake();
+        }
+        else
+        {
+            EvictOverCapacity();
+        }
+    }
+
+    /// <summary>The bytes to take off the count when the event with this id leaves the file: none when it was not counted yet.</summary>
+    private long Counted(long id, long size) => _countFrom < 0 || id < _countFrom || id > _countUntil ? size : 0;
 
     private void DrainInserts()
     {
@@ -275,47 +532,92 @@ internal sealed class EventStore : IDisposable
 
     private void CommitGroup()
     {
-        try
+        if (!EnsureOpen(out var openError))
         {
-            _db.BeginTrans();
-            foreach (var e in _group)
-            {
-                _events.Insert(ToDocument(e));
-            }
-
-            _db.Commit();
-        }
-        catch (Exception ex)
-        {
-            TryRollback();
-            Log.CommitFailed(_logger, _group.Count, ex);
-            Interlocked.Increment(ref _counters.StoreErrors);
-            Interlocked.Add(ref _counters.StoreFailed, _group.Count);
-            var failure = new ClickstreamStorageException($"The QoS1 event could not be committed to the store: {ex.Message}", ex);
-            foreach (var e in _group)
-            {
-                // A failed event is definitively failed: it no longer holds back a flush.
-                e.Epoch?.Complete(1);
-                e.SetFailed(failure);
-            }
-
-            _group.Clear();
-            _counters.NotifyChanged();
+            FailGroup(openError!);
             return;
         }
 
-        foreach (var e in _group)
+        long bytes = 0;
+        try
         {
-            e.SetCommitted();
+            _file.Database.BeginTrans();
+            foreach (var e in _group)
+            {
+                _file.Events.Insert(ToDocument(e));
+                bytes += SizeOf(e);
+            }
+
+            _file.Database.Commit();
+        }
+        catch (Exception ex)
+        {
+            // LiteDB's engine is unusable after a failed write (its rollback throws too): close the file, and
+            // the next operation opens it again, with everything committed before and nothing of this group.
+            _file.CloseAfterFailure();
+            FailGroup(ex);
+            return;
         }
 
+        ClickstreamStorageException? notFlushed = null;
+        if (_flushCommitsToDisk)
+        {
+            try
+            {
+                _file.FlushLogToDisk();
+            }
+            catch (Exception ex)
+            {
+                // The group is committed (a killed process would not lose it) but may not survive power loss: its
+                // events are kept and sent, and the callers are told.
+                Log.StoreOperationFailed(_logger, "flush to disk", ex);
+                Interlocked.Increment(ref _counters.StoreErrors);
+                notFlushed = new ClickstreamStorageException(
+                    $"The QoS1 event was committed but could not be flushed to the storage device ({nameof(ClickstreamOptions.FlushCommitsToDisk)}): it may be lost on power loss, and it may still be sent. {ex.Message}",
+                    ex);
+            }
+        }
+
+        _storedEvents += _group.Count;
+        _storedBytes += bytes;
         HandOver();
+
+        // Before the callers are answered: once their TrackAsync completes, the bounds hold again.
+        EvictOverCapacity();
+        foreach (var e in _group)
+        {
+            if (notFlushed is null)
+            {
+                e.SetCommitted();
+            }
+            else
+            {
+                e.SetFailed(notFlushed);
+            }
+        }
 
         // Counted after the hand-over: once EventsStored shows an event, the scheduler has it (or it is
         // on disk only, past the memory budget).
         Interlocked.Increment(ref _counters.StoreCommits);
         Interlocked.Add(ref _counters.Stored, _group.Count);
         Interlocked.Add(ref _counters.PendingOnDisk, _group.Count);
+        _group.Clear();
+        _counters.NotifyChanged();
+    }
+
+    private void FailGroup(Exception ex)
+    {
+        Log.CommitFailed(_logger, _group.Count, ex);
+        Interlocked.Increment(ref _counters.StoreErrors);
+        Interlocked.Add(ref _counters.StoreFailed, _group.Count);
+        var failure = new ClickstreamStorageException($"The QoS1 event could not be committed to the store: {ex.Message}", ex);
+        foreach (var e in _group)
+        {
+            // A failed event is definitively failed: it no longer holds back a flush.
+            e.Epoch?.Complete(1);
+            e.SetFailed(failure);
+        }
+
         _group.Clear();
         _counters.NotifyChanged();
     }
@@ -329,8 +631,20 @@ internal sealed class EventStore : IDisposable
             return;
         }
 
-        var room = Math.Max(0, _memoryBudget - _inMemory);
-        var count = Math.Min(room, _group.Count);
+        var count = 0;
+        long bytes = 0;
+        foreach (var e in _group)
+        {
+            var size = SizeOf(e);
+            if (!_policy.FitsInMemory(_inMemory + count, _inMemoryBytes + bytes, size))
+            {
+                break;
+            }
+
+            count++;
+            bytes += size;
+        }
+
         if (count < _group.Count)
         {
             _spilledFrom = _group[count].Id;
@@ -339,7 +653,8 @@ internal sealed class EventStore : IDisposable
         if (count > 0)
         {
             _inMemory += count;
-            _scheduler!.EnqueueRange(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_group)[..count]);
+            _inMemoryBytes += bytes;
+            _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(_group)[..count]);
         }
     }
 
@@ -355,34 +670,51 @@ internal sealed class EventStore : IDisposable
             return;
         }
 
-        var acknowledgedEvents = 0;
-        try
+        var deletedEvents = 0;
+        long freedMemoryBytes = 0;
+        long deletedBytes = 0;
+        Exception? failure = null;
+        if (!EnsureOpen(out var openError))
         {
-            _db.BeginTrans();
-            foreach (var command in _commandGroup)
-            {
-                acknowledgedEvents += Apply(command);
-            }
-
-            _db.Commit();
+            failure = openError;
         }
-        catch (Exception ex)
+        else
         {
-            TryRollback();
-            Log.StoreOperationFailed(_logger, "request records", ex);
-            Interlocked.Increment(ref _counters.StoreErrors);
+            try
+            {
+                _file.Database.BeginTrans();
+                foreach (var command in _commandGroup)
+                {
+                    deletedEvents += Apply(command, ref freedMemoryBytes, ref deletedBytes);
+                }
+
+                _file.Database.Commit();
+            }
+            catch (Exception ex)
+            {
+                OnFailure("request records", ex);
+                failure = ex;
+            }
+        }
+
+        if (failure is not null)
+        {
             foreach (var command in _commandGroup)
             {
-                command.Done.TrySetException(ex);
+                command.Done.TrySetException(failure);
             }
 
             _commandGroup.Clear();
             return;
         }
 
-        _inMemory -= acknowledgedEvents;
+        _inMemory -= deletedEvents;
+        _inMemoryBytes -= freedMemoryBytes;
+        _storedEvents -= deletedEvents;
+        _storedBytes -= deletedBytes;
         Debug.Assert(_inMemory >= 0, "More QoS1 events acknowledged than handed over.");
-        Interlocked.Add(ref _counters.PendingOnDisk, -acknowledgedEvents);
+        _deletedSinceCompactionCheck |= deletedEvents > 0;
+        Interlocked.Add(ref _counters.PendingOnDisk, -deletedEvents);
         foreach (var command in _commandGroup)
         {
             command.Done.TrySetResult();
@@ -391,8 +723,11 @@ internal sealed class EventStore : IDisposable
         _commandGroup.Clear();
     }
 
-    /// <summary>Applies one command inside the open transaction; returns the QoS1 events it deleted.</summary>
-    private int Apply(StoreCommand command)
+    /// <summary>
+    /// Applies one command inside the open transaction; returns the QoS1 events it deleted (all of them held in
+    /// memory) and adds their bytes, as held in memory and as counted for the bounds.
+    /// </summary>
+    private int Apply(StoreCommand command, ref long freedMemoryBytes, ref long deletedBytes)
     {
         var id = new BsonValue(command.RequestGuid);
         switch (command.Kind)
@@ -407,17 +742,19 @@ internal sealed class EventStore : IDisposable
                     }
                 }
 
-                _requests.Insert(new BsonDocument { ["_id"] = id, ["e"] = ids });
+                _file.Requests.Insert(new BsonDocument { ["_id"] = id, ["e"] = ids });
                 return 0;
 
             case StoreCommandKind.Acknowledge:
-                _requests.Delete(id);
+                _file.Requests.Delete(id);
                 var deleted = 0;
                 foreach (var e in command.Events)
                 {
-                    if (e.Durable && _events.Delete(new BsonValue(e.Id)))
+                    if (e.Durable && _file.Events.Delete(new BsonValue(e.Id)))
                     {
                         deleted++;
+                        freedMemoryBytes += SizeOf(e);
+                        deletedBytes += Counted(e.Id, SizeOf(e));
                     }
                 }
 
@@ -425,22 +762,31 @@ internal sealed class EventStore : IDisposable
 
             case StoreCommandKind.DeadLetter:
                 var refused = command.Events[0];
-                var moved = _events.Delete(new BsonValue(refused.Id));
+                var moved = _file.Events.Delete(new BsonValue(refused.Id));
                 var letter = ToDocument(refused);
                 letter["r"] = command.Reason ?? string.Empty;
                 letter["at"] = _timeProvider.GetUtcNow().UtcTicks;
-                _deadLetters.Upsert(letter);
-                if (_deadLetters.LongCount() > MaxDeadLetters)
+                _file.DeadLetters.Upsert(letter);
+                if (_file.DeadLetters.LongCount() > MaxDeadLetters)
                 {
-                    var oldest = _deadLetters.Find(Query.All("_id", Query.Ascending), limit: 1).First()["_id"];
-                    _deadLetters.Delete(oldest);
+                    foreach (var oldest in _file.DeadLetters.Find(Query.All("_id", Query.Ascending), limit: 1))
+                    {
+                        _file.DeadLetters.Delete(oldest["_id"]);
+                    }
                 }
 
-                // The event leaves memory and the disk's pending set, like an ack.
+                // The event leaves memory and the disk's pending set, like an ack. Dead letters are not counted
+                // against the store's bounds: there are at most MaxDeadLetters of them.
+                if (moved)
+                {
+                    freedMemoryBytes += SizeOf(refused);
+                    deletedBytes += Counted(refused.Id, SizeOf(refused));
+                }
+
                 return moved ? 1 : 0;
 
             default:
-                _requests.Delete(id);
+                _file.Requests.Delete(id);
                 return 0;
         }
     }
@@ -448,37 +794,206 @@ internal sealed class EventStore : IDisposable
     /// <summary>Reads events that are on disk only back into memory, oldest first, once acks freed half the budget.</summary>
     private void LoadBacklog()
     {
-        if (_spilledFrom < 0 || _stopping || _inMemory > _memoryBudget / 2)
+        if (_spilledFrom < 0 || _stopping || !_policy.HasRoomForBacklog(_inMemory, _inMemoryBytes) || !EnsureOpen(out _))
         {
             return;
         }
 
-        var wanted = _memoryBudget - _inMemory;
+        var wanted = _policy.MemoryEvents - _inMemory;
         var loaded = new List<EventEnvelope>(Math.Min(wanted, MaxGroupSize));
+        long loadedBytes = 0;
+        long stoppedAt = -1;
         try
         {
-            foreach (var doc in _events.Find(Query.GTE("_id", _spilledFrom), limit: wanted))
+            foreach (var doc in _file.Events.Find(Query.GTE("_id", _spilledFrom), limit: wanted))
             {
+                var size = SizeOf(doc);
+                if (!_policy.FitsInMemory(_inMemory + loaded.Count, _inMemoryBytes + loadedBytes, size))
+                {
+                    stoppedAt = doc["_id"].AsInt64;
+                    break;
+                }
+
                 var e = FromDocument(doc);
                 e.Epoch = _epochs!.Find(e.Id);
                 loaded.Add(e);
+                loadedBytes += size;
             }
         }
         catch (Exception ex)
         {
-            Log.StoreOperationFailed(_logger, "backlog read", ex);
+            OnFailure("backlog read", ex);
+            return;
+        }
+
+        // Every event the writer committed is in the file: fewer than wanted (and not stopped by bytes) means
+        // the backlog is read.
+        _spilledFrom = stoppedAt >= 0 ? stoppedAt : loaded.Count < wanted ? -1 : loaded[^1].Id + 1;
+        if (loaded.Count > 0)
+        {
+            _inMemory += loaded.Count;
+            _inMemoryBytes += loadedBytes;
+            _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(loaded));
+        }
+    }
+
+    private void EvictOverCapacity()
+    {
+        if (_policy.IsOverCapacity(_storedEvents, _storedBytes))
+        {
+            Evict(expiredBefore: null);
+        }
+    }
+
+    private void EvictExpired()
+    {
+        var expiredBefore = _policy.ExpiredBefore(_timeProvider.GetUtcNow());
+        if (expiredBefore != long.MinValue)
+        {
+            Evict(expiredBefore);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the oldest events on disk only, one transaction per chunk, while they are expired
+    /// (<paramref name="expiredBefore"/>) or, without it, while the store is above its eviction target. The
+    /// evicted events are definitively failed: their delivery epochs are completed, so a flush does not wait
+    /// for them.
+    /// </summary>
+    /// <remarks>
+    /// Only events on disk only are evicted, never those handed to the scheduler, although these are older:
+    /// they may be in a request in flight (the server may have them already), and only the egress can take an
+    /// event out of a batch, retry or ack, where an eviction would race with the ack over its epoch. So memory
+    /// holds at most half of each bound (<see cref="StorePolicy"/>), and what has to go is always on disk. The
+    /// cost: up to <see cref="StorePolicy.MemoryEvents"/> events, the next to be sent, outlive their time to
+    /// live during a long outage.
+    /// </remarks>
+    private void Evict(long? expiredBefore)
+    {
+        long total = 0;
+        var chunkFull = true;
+        while (chunkFull && _spilledFrom >= 0 && EnsureOpen(out _))
+        {
+            _evicted.Clear();
+            long bytes = 0;
+            long next = -1;
+            chunkFull = false;
+            try
+            {
+                foreach (var doc in _file.Events.Find(Query.GTE("_id", _spilledFrom), limit: EvictionChunk + 1))
+                {
+                    var id = doc["_id"].AsInt64;
+                    var goes = expiredBefore is { } before
+                        ? doc["t"].AsInt64 < before
+                        : _policy.IsAboveTarget(_storedEvents - _evicted.Count, _storedBytes - bytes);
+                    if (!goes || _evicted.Count == EvictionChunk)
+                    {
+                        next = id;
+                        chunkFull = goes;
+                        break;
+                    }
+
+                    _evicted.Add(id);
+                    bytes += Counted(id, SizeOf(doc));
+                }
+
+                if (_evicted.Count == 0)
+                {
+                    break;
+                }
+
+                _file.Database.BeginTrans();
+                foreach (var id in _evicted)
+                {
+                    _file.Events.Delete(new BsonValue(id));
+                }
+
+                _file.Database.Commit();
+            }
+            catch (Exception ex)
+            {
+                OnFailure("eviction", ex);
+                break;
+            }
+
+            // -1 when every event on disk only went: the next commit can go to memory again.
+            _spilledFrom = next;
+            _storedEvents -= _evicted.Count;
+            _storedBytes -= bytes;
+            total += _evicted.Count;
+            Interlocked.Add(ref _counters.PendingOnDisk, -_evicted.Count);
+            Interlocked.Add(ref expiredBefore is null ? ref _counters.EvictedOverCapacity : ref _counters.EvictedExpired, _evicted.Count);
+            CompleteEvicted();
+        }
+
+        if (total > 0)
+        {
+            _deletedSinceCompactionCheck = true;
+            Log.EventsEvicted(_logger, total, expiredBefore is null ? "over capacity" : "expired", _storedEvents, _storedBytes);
+            _counters.NotifyChanged();
+        }
+    }
+
+    /// <summary>Completes the delivery epochs of the events just evicted, one call per run of the same epoch.</summary>
+    private void CompleteEvicted()
+    {
+        DeliveryEpoch? run = null;
+        var count = 0;
+        foreach (var id in _evicted)
+        {
+            // Found by id, under the epochs' lock: an epoch sealed meanwhile ends exactly where the flush put it.
+            var epoch = _epochs!.Find(id);
+            if (!ReferenceEquals(epoch, run))
+            {
+                run?.Complete(count);
+                run = epoch;
+                count = 0;
+            }
+
+            count++;
+        }
+
+        run?.Complete(count);
+    }
+
+    /// <summary>Rewrites the file when it is mostly free space, rarely: only after deletions, and see <see cref="StorePolicy.ShouldCompact"/>.</summary>
+    private void CompactIfMostlyFree()
+    {
+        if (!_deletedSinceCompactionCheck || _countFrom >= 0 || _stopping || !_file.IsOpen)
+        {
+            return;
+        }
+
+        _deletedSinceCompactionCheck = false;
+        var before = _file.DataLength;
+        if (!_policy.ShouldCompact(before, _storedBytes, _lastCompactedLength))
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _file.Compact();
+        }
+        catch (Exception ex)
+        {
+            // Not tried again before the file has doubled.
+            _lastCompactedLength = before;
+            Log.StoreCompactionFailed(_logger, ex);
             Interlocked.Increment(ref _counters.StoreErrors);
             return;
         }
 
-        // Every event the writer committed is in the file: fewer than wanted means the backlog is read.
-        _spilledFrom = loaded.Count < wanted ? -1 : loaded[^1].Id + 1;
-        if (loaded.Count > 0)
-        {
-            _inMemory += loaded.Count;
-            _scheduler!.EnqueueRange(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(loaded));
-        }
+        _lastCompactedLength = _file.DataLength;
+        Interlocked.Increment(ref _counters.StoreCompactions);
+        Log.StoreCompacted(_logger, before, _lastCompactedLength, _storedEvents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        _counters.NotifyChanged();
     }
+
+    private static long SizeOf(EventEnvelope e) => StorePolicy.SizeOf(e.Bytes.Length, e.TypeInfo.Type.Length);
+
+    private static long SizeOf(BsonDocument doc) => StorePolicy.SizeOf(doc["b"].AsBinary.Length, doc["y"].AsString.Length);
 
     private static BsonDocument ToDocument(EventEnvelope e) => new()
     {
@@ -495,18 +1010,6 @@ internal sealed class EventStore : IDisposable
         doc["_id"].AsInt64,
         doc["g"].AsGuid,
         doc["t"].AsInt64);
-
-    private void TryRollback()
-    {
-        try
-        {
-            _db.Rollback();
-        }
-        catch (Exception ex)
-        {
-            Log.StoreOperationFailed(_logger, "rollback", ex);
-        }
-    }
 
     private void FailQueued(Exception exception)
     {

@@ -1,0 +1,107 @@
+using Clickstream.Pipeline.Storage;
+
+namespace Clickstream.Pipeline.Tests.Support;
+
+/// <summary>
+/// Real files under streams that can be made to fail as a full disk does: while <see cref="DiskFull"/> is set,
+/// every write and every growth throws <c>IOException("No space left on device")</c>; reads go on. Also counts
+/// the flushes of each file, to see the fsync of <see cref="ClickstreamOptions.FlushCommitsToDisk"/>.
+/// </summary>
+internal sealed class FaultyFileSystem : StoreFileSystem
+{
+    private long _logFlushes;
+    private long _dataFlushes;
+    private volatile bool _diskFull;
+    private volatile bool _openFails;
+
+    /// <summary>Writes fail from now on, in the streams already open and in those opened later.</summary>
+    public bool DiskFull
+    {
+        get => _diskFull;
+        set => _diskFull = value;
+    }
+
+    /// <summary>Opening a file fails, as an IO error would make it.</summary>
+    public bool OpenFails
+    {
+        get => _openFails;
+        set => _openFails = value;
+    }
+
+    /// <summary>Flushes of a write-ahead log (<c>*-log.*</c>) to the device.</summary>
+    public long LogFlushes => Interlocked.Read(ref _logFlushes);
+
+    /// <summary>Flushes of a data file to the device.</summary>
+    public long DataFlushes => Interlocked.Read(ref _dataFlushes);
+
+    public override Stream Open(string path)
+    {
+        if (_openFails)
+        {
+            throw new IOException("Input/output error");
+        }
+
+        var isLog = Path.GetFileNameWithoutExtension(path).EndsWith("-log", StringComparison.Ordinal);
+        return new FaultyStream(this, base.Open(path), isLog);
+    }
+
+    private sealed class FaultyStream(FaultyFileSystem owner, Stream inner, bool isLog) : Stream
+    {
+        public override bool CanRead => inner.CanRead;
+
+        public override bool CanSeek => inner.CanSeek;
+
+        public override bool CanWrite => inner.CanWrite;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => inner.Position = value;
+        }
+
+        // LiteDB flushes through Stream.Flush when it is not given a FileStream: pass it on as the real fsync.
+        public override void Flush()
+        {
+            Interlocked.Increment(ref isLog ? ref owner._logFlushes : ref owner._dataFlushes);
+            ((FileStream)inner).Flush(flushToDisk: true);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+        public override void SetLength(long value)
+        {
+            if (owner._diskFull && value > inner.Length)
+            {
+                throw DiskFullError();
+            }
+
+            inner.SetLength(value);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (owner._diskFull)
+            {
+                throw DiskFullError();
+            }
+
+            inner.Write(buffer, offset, count);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private static IOException DiskFullError() => new("No space left on device");
+    }
+}

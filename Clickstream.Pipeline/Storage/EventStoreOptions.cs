@@ -1,0 +1,44 @@
+namespace Clickstream.Pipeline.Storage;
+
+/// <summary>What the <see cref="EventStore"/> is given: its file, its bounds and its seams.</summary>
+internal sealed record EventStoreOptions
+{
+    public required string Path { get; init; }
+
+    /// <summary>QoS1 events held in memory at most (<c>MaxInMemoryStoredEvents</c>).</summary>
+    public int MemoryBudget { get; init; } = ClickstreamDefaults.MaxInMemoryStoredEvents;
+
+    public long MaxStoredEvents { get; init; } = ClickstreamDefaults.MaxStoredEvents;
+
+    public long MaxStorageBytes { get; init; } = ClickstreamDefaults.MaxStorageBytes;
+
+    /// <summary><see cref="Timeout.InfiniteTimeSpan"/>: no time to live.</summary>
+    public TimeSpan EventTimeToLive { get; init; } = ClickstreamDefaults.EventTimeToLive;
+
+    public bool FlushCommitsToDisk { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    public StoreFileSystem FileSystem { get; init; } = StoreFileSystem.Default;
+
+    /// <summary>A data file smaller than this is never compacted: there is little to give back.</summary>
+    public long CompactionMinFileBytes { get; init; } = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// A store holding more than this is not compacted (yet): a compaction copies what is left on the writer
+    /// thread, so this bounds how long it holds commits up.
+    /// </summary>
+    public long CompactionMaxCopyBytes { get; init; } = 32L * 1024 * 1024;
+
+    public static EventStoreOptions From(PipelineSettings settings) => new()
+    {
+        Path = settings.StoragePath,
+        MemoryBudget = settings.MaxInMemoryStoredEvents,
+        MaxStoredEvents = settings.MaxStoredEvents,
+        MaxStorageBytes = settings.MaxStorageBytes,
+        EventTimeToLive = settings.EventTimeToLive,
+        FlushCommitsToDisk = settings.FlushCommitsToDisk,
+        TimeProvider = settings.TimeProvider,
+        FileSystem = settings.StoreFileSystem,
+    };
+}

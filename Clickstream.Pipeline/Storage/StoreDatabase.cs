@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Globalization;
+using LiteDB;
+
+namespace Clickstream.Pipeline.Storage;
+
+/// <summary>
+/// The store's LiteDB file and the two streams under it (data and write-ahead log), which the store opens
+/// itself through <see cref="StoreFileSystem"/>. It can be closed after a failure and opened again, moved aside
+/// when it cannot be read, and rewritten smaller when it is mostly free space. Used by one thread at a time:
+/// the opener, then the store's writer.
+/// </summary>
+internal sealed class StoreDatabase
+{
+    public const string EventsCollection = "events";
+    public const string RequestsCollection = "requests";
+    public const string DeadLettersCollection = "deadletters";
+
+    // Documents copied per transaction while compacting: bounds the memory LiteDB holds for one transaction.
+    private const int CopyChunk = 4096;
+
+    private readonly StoreFileSystem _files;
+
+    // Held while the database is opened or closed, and by readers on other threads (the dead letters), so that
+    // they never read a database being closed after a failure or swapped by a compaction.
+    private readonly Lock _lifecycle = new();
+    private Stream? _data;
+    private Stream? _log;
+    private LiteDatabase? _db;
+
+    public StoreDatabase(string path, StoreFileSystem files)
+    {
+        _files = files;
+        Path = path;
+        LogPath = LogPathOf(path);
+        CompactPath = path + ".compact";
+    }
+
+    /// <summary>The data file.</summary>
+    public string Path { get; }
+
+    /// <summary>LiteDB's write-ahead log beside it, named as LiteDB names it (<c>events-log.db</c>), so that either can open the other's files.</summary>
+    public string LogPath { get; }
+
+    /// <summary>Where a compaction writes the new file before it replaces the old one.</summary>
+    public string CompactPath { get; }
+
+    public bool IsOpen => _db is not null;
+
+    public LiteDatabase Database => _db ?? throw new InvalidOperationException("The store is closed.");
+
+    public ILiteCollection<BsonDocument> Events { get; private set; } = null!;
+
+    public ILiteCollection<BsonDocument> Requests { get; private set; } = null!;
+
+    public ILiteCollection<BsonDocument> DeadLetters { get; private set; } = null!;
+
+    /// <summary>The data file's length: what LiteDB has checkpointed into it, free pages included.</summary>
+    public long DataLength => _data?.Length ?? 0;
+
+    public static string LogPathOf(string path) =>
+        System.IO.Path.Combine(
+            System.IO.Path.GetDirectoryName(path) ?? string.Empty,
+            System.IO.Path.GetFileNameWithoutExtension(path) + "-log" + System.IO.Path.GetExtension(path));
+
+    /// <summary>Opens (or creates) the files.</summary>
+    public void Open()
+    {
+        Debug.Assert(_db is null, "The store is open already.");
+        lock (_lifecycle)
+        {
+            try
+            {
+                _data = _files.Open(Path);
+                _log = _files.Open(LogPath);
+                _db = new LiteDatabase(_data, mapper: null, logStream: _log);
+                Events = _db.GetCollection(EventsCollection, BsonAutoId.Int64);
+                Requests = _db.GetCollection(RequestsCollection, BsonAutoId.Guid);
+                DeadLetters = _db.GetCollection(DeadLettersCollection, BsonAutoId.Int64);
+            }
+            catch
+            {
+                try
+                {
+                    CloseUnlocked();
+                }
+                catch (Exception)
+                {
+                    // Reported by the exception that made the open fail.
+                }
+
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Closes cleanly: LiteDB copies its log into the data file first. Throws when that fails; the files are closed anyway.</summary>
+    public void Close()
+    {
+        lock (_lifecycle)
+        {
+            CloseUnlocked();
+        }
+    }
+
+    /// <summary>
+    /// The newest documents of <paramref name="collection"/>, at most <paramref name="max"/>, read on the caller's
+    /// thread (LiteDB reads are safe beside the writer's transactions); none while the store is closed after a failure.
+    /// </summary>
+    public List<BsonDocument> ReadNewest(string collection, int max)
+    {
+        var result = new List<BsonDocument>();
+        lock (_lifecycle)
+        {
+            if (_db is null)
+            {
+                return result;
+            }
+
+            foreach (var doc in _db.GetCollection(collection).Find(Query.All("_id", Query.Descending), limit: max))
+            {
+                result.Add(doc);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Closes after a failed operation. LiteDB's engine is unusable once a write failed (even its rollback
+    /// throws), so it is dropped; what was committed before is intact in the files, and what failed is not
+    /// there (its log pages have no commit mark).
+    /// </summary>
+    public void CloseAfterFailure()
+    {
+        try
+        {
+            Close();
+        }
+        catch (Exception)
+        {
+            // Disposing runs a checkpoint, which fails the same way; the log keeps everything it would have copied.
+        }
+    }
+
+    /// <summary>Flushes the write-ahead log to the device: the last commit now survives power loss.</summary>
+    public void FlushLogToDisk() => StoreFileSystem.FlushToDisk(_log ?? throw new InvalidOperationException("The store is closed."));
+
+    /// <summary>Removes what a compaction interrupted by a crash left behind.</summary>
+    public void DeleteLeftovers() => File.Delete(CompactPath);
+
+    /// <summary>
+    /// Renames the (closed) data file and its log aside, with a timestamp suffix, so that a new store can start
+    /// where they were. Returns the data file's new path.
+    /// </summary>
+    public string MoveAside(DateTimeOffset now)
+    {
+        Debug.Assert(_db is null, "Close the store before moving it aside.");
+        var stamp = ".corrupt-" + now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        var suffix = stamp;
+        for (var n = 1; File.Exists(Path + suffix) || File.Exists(LogPath + suffix); n++)
+        {
+            suffix = stamp + "-" + n.ToString(CultureInfo.InvariantCulture);
+        }
+
+        File.Move(Path, Path + suffix);
+        if (File.Exists(LogPath))
+        {
+            File.Move(LogPath, LogPath + suffix);
+        }
+
+        return Path + suffix;
+    }
+
+    /// <summary>
+    /// Rewrites the file with only what it holds and swaps it in. LiteDB 5.0.21's <c>Rebuild</c> does nothing on
+    /// a database opened over streams, and by name it renames the old file away before the new one is in
+    /// place, so a crash between the two leaves no store; here the new file is complete and flushed to the
+    /// device before one atomic rename replaces the old. Throws when it fails: the old file is then kept as it
+    /// was, and it is open again unless reopening failed too (the next operation retries).
+    /// </summary>
+    public void Compact()
+    {
+        DeleteLeftovers();
+        var target = _files.Open(CompactPath);
+        try
+        {
+            // The copy's log is in memory: a crash before the swap just leaves a leftover file to delete.
+            using (var copyLog = new MemoryStream())
+            using (var copy = new LiteDatabase(target, mapper: null, logStream: copyLog))
+            {
+                foreach (var name in Database.GetCollectionNames())
+                {
+                    CopyCollection(Database.GetCollection(name), copy, name);
+                }
+
+                copy.Checkpoint();
+            }
+
+            StoreFileSystem.FlushToDisk(target);
+        }
+        catch
+        {
+            target.Dispose();
+            File.Delete(CompactPath);
+            throw;
+        }
+
+        target.Dispose();
+        try
+        {
+            // The clean close checkpoints the log into the old data file and empties it: the empty log then
+            // belongs to the new file as well as to the old, whichever a crash leaves in place.
+            Close();
+            if (File.Exists(LogPath) && new FileInfo(LogPath).Length != 0)
+            {
+                throw new IOException("The store's log was not empty after closing it; the compacted copy is dropped.");
+            }
+
+            File.Move(CompactPath, Path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(CompactPath);
+            Open();
+            throw;
+        }
+
+        Open();
+    }
+
+    private void CloseUnlocked()
+    {
+        var db = _db;
+        _db = null;
+        try
+        {
+            db?.Dispose();
+        }
+        finally
+        {
+            _data?.Dispose();
+            _log?.Dispose();
+            _data = null;
+            _log = null;
+        }
+    }
+
+    private static void CopyCollection(ILiteCollection<BsonDocument> source, LiteDatabase copy, string name)
+    {
+        var target = copy.GetCollection(name);
+        var inTransaction = 0;
+        copy.BeginTrans();
+        foreach (var doc in source.FindAll())
+        {
+            target.Insert(doc);
+            if (++inTransaction == CopyChunk)
+            {
+                copy.Commit();
+                copy.BeginTrans();
+                inTransaction = 0;
+            }
+        }
+
+        copy.Commit();
+    }
+}

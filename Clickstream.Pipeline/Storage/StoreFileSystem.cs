@@ -1,0 +1,51 @@
+namespace Clickstream.Pipeline.Storage;
+
+/// <summary>
+/// Opens the store's files. The store opens them itself and hands the streams to LiteDB, rather than letting
+/// LiteDB open them by name, so that it decides how they are created (owner-only, unbuffered), can flush the
+/// log to the device after a commit, and can close and open them again after an IO error. An internal seam:
+/// a test substitutes streams that fail the way a full disk does.
+/// </summary>
+internal class StoreFileSystem
+{
+    /// <summary>Real files.</summary>
+    public static StoreFileSystem Default { get; } = new();
+
+    /// <summary>Readable and writable by the current user only, for every file the store creates.</summary>
+    public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>Opens <paramref name="path"/> for reading and writing, creating it (owner-only) when it does not exist.</summary>
+    public virtual Stream Open(string path)
+    {
+        // Unbuffered: LiteDB writes whole pages and a commit must reach the OS before it returns, not sit in
+        // a FileStream buffer that a killed process would lose.
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.Read,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            // Applied at creation, so the file is never readable by others, not even for a moment. On Windows
+            // the file inherits the ACL of its folder, by default the user's local application data.
+            options.UnixCreateMode = OwnerOnly;
+        }
+
+        return new FileStream(path, options);
+    }
+
+    /// <summary>Flushes what was written to <paramref name="stream"/> through to the storage device (fsync).</summary>
+    public static void FlushToDisk(Stream stream)
+    {
+        if (stream is FileStream file)
+        {
+            file.Flush(flushToDisk: true);
+        }
+        else
+        {
+            stream.Flush();
+        }
+    }
+}
