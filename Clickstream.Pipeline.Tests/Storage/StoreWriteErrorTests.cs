@@ -84,6 +84,11 @@ public class StoreWriteErrorTests : PipelineTestBase
         var statistics = store.Counters.Snapshot();
         store.Stop();
 
+        // The failed database and its transaction must not be left to LiteDB's finalizers, which throw on the
+        // finalizer thread and would end the process (see LiteDbFinalizers): run them now.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
         using (Assert.EnterMultipleScope())
         {
             Assert.That(StoreFile.CommittedEventIds(store.Folder.StorePath), Is.EquivalentTo(new long[] { 1, 2, 3, 4, 5, 7, 8, 9, 10 }));

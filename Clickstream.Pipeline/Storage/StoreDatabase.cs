@@ -133,6 +133,11 @@ internal sealed class StoreDatabase
     /// </summary>
     public void CloseAfterFailure()
     {
+        if (_db is { } failed)
+        {
+            LiteDbFinalizers.Suppress(failed);
+        }
+
         try
         {
             Close();
@@ -236,6 +241,12 @@ internal sealed class StoreDatabase
         try
         {
             db?.Dispose();
+        }
+        catch when (db is not null)
+        {
+            // A dispose that failed half way must not be finished by the finalizer thread (see LiteDbFinalizers).
+            LiteDbFinalizers.Suppress(db);
+            throw;
         }
         finally
         {
