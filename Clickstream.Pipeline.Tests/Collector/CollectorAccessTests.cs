@@ -11,36 +11,25 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary><see cref="CollectorOptions.BearerToken"/> and <see cref="CollectorOptions.RequireIdentity"/> on all three protocols.</summary>
 [CancelAfter(30_000)]
-public class CollectorAccessTests
+public class CollectorAccessTests : CollectorTestBase
 {
     private const string Token = "s3cret";
     private const string GoodAuthorization = "Bearer " + Token;
 
-    private HttpClient _http = null!;
-    private RaccoonCollector _collector = null!;
     private GrpcChannel _channel = null!;
     private EventService.EventServiceClient _grpc = null!;
 
-    [OneTimeSetUp]
-    public void CreateClient() => _http = new HttpClient();
-
-    [OneTimeTearDown]
-    public void DisposeClient() => _http.Dispose();
+    protected override CollectorOptions CreateOptions() => new() { GrpcPort = 0, BearerToken = Token, RequireIdentity = true };
 
     [SetUp]
-    public async Task StartCollector()
+    public void OpenChannel()
     {
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0, BearerToken = Token, RequireIdentity = true });
         _channel = Channel(_collector.GrpcAddress!);
         _grpc = new EventService.EventServiceClient(_channel);
     }
 
     [TearDown]
-    public async Task StopCollector()
-    {
-        _channel.Dispose();
-        await _collector.DisposeAsync();
-    }
+    public void CloseChannel() => _channel.Dispose();
 
     [TestCase(null, TestName = "Rest_without_token_answers_401_with_a_bearer_challenge")]
     [TestCase("Bearer wrong", TestName = "Rest_with_a_wrong_token_answers_401_with_a_bearer_challenge")]
@@ -193,6 +182,6 @@ public class CollectorAccessTests
             message.Headers.Add(UserIdHeader, userId);
         }
 
-        return await _http.SendAsync(message, Guard());
+        return await Http.SendAsync(message, Guard());
     }
 }

@@ -10,27 +10,15 @@ using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 namespace Clickstream.Pipeline.Tests.Collector;
 
 [CancelAfter(30_000)]
-public class CollectorFaultsTests
+public class CollectorFaultsTests : CollectorTestBase
 {
-    private HttpClient _client = null!;
     private SignalingTimeProvider _time = null!;
-    private RaccoonCollector _collector = null!;
 
-    [OneTimeSetUp]
-    public void CreateClient() => _client = new HttpClient();
-
-    [OneTimeTearDown]
-    public void DisposeClient() => _client.Dispose();
-
-    [SetUp]
-    public async Task StartCollector()
+    protected override CollectorOptions CreateOptions()
     {
         _time = new SignalingTimeProvider(Now);
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { TimeProvider = _time });
+        return new CollectorOptions { TimeProvider = _time };
     }
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
 
     [Test]
     public async Task FailNext_fails_that_many_requests_uncounted_then_succeeds()
@@ -82,7 +70,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, statusCode: 503);
 
-        using (HttpResponseMessage rejected = await PostAsync(_client, _collector.EventsEndpoint, [1], "text/plain"))
+        using (HttpResponseMessage rejected = await PostAsync(Http, _collector.EventsEndpoint, [1], "text/plain"))
         {
             Assert.That(rejected.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         }
@@ -224,7 +212,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, 503, RetryAfter.Seconds(5));
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
         SendEventResponse answer = await ReadAnswerAsync(response, Proto);
 
         using (Assert.EnterMultipleScope())
@@ -242,7 +230,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, Fault.Status(503, RetryAfter.At(Now.AddSeconds(30))));
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -257,9 +245,9 @@ public class CollectorFaultsTests
     {
         _collector.Faults.AlwaysFail(503, RetryAfter.DateIn(TimeSpan.FromSeconds(90)));
 
-        using HttpResponseMessage first = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
+        using HttpResponseMessage first = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
         _time.Advance(TimeSpan.FromSeconds(10));
-        using HttpResponseMessage second = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-2", pageViews: 1));
+        using HttpResponseMessage second = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-2", pageViews: 1));
 
         using (Assert.EnterMultipleScope())
         {
@@ -273,7 +261,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.AlwaysFail(429, RetryAfter.Seconds(2));
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
         SendEventResponse answer = await ReadAnswerAsync(response, Proto);
 
         using (Assert.EnterMultipleScope())
@@ -290,7 +278,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, 500);
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1));
 
         Assert.That(response.Headers.Contains("Retry-After"), Is.False);
     }
@@ -320,7 +308,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, Fault.ConnectionReset);
 
-        Assert.That(async () => await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 1)), Throws.InstanceOf<HttpRequestException>());
+        Assert.That(async () => await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 1)), Throws.InstanceOf<HttpRequestException>());
         (HttpStatusCode next, _) = await SendAsync(Batch("r-2", pageViews: 1));
 
         CollectorStats stats = _collector.Stats;
@@ -340,7 +328,7 @@ public class CollectorFaultsTests
         using var request = new HttpRequestMessage(HttpMethod.Post, _collector.EventsEndpoint) { Content = new ByteArrayContent(Batch("r-1", pageViews: 1).ToByteArray()) };
         request.Content.Headers.TryAddWithoutValidation("Content-Type", Proto);
 
-        using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Guard());
+        using HttpResponseMessage response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Guard());
 
         using (Assert.EnterMultipleScope())
         {
@@ -360,7 +348,7 @@ public class CollectorFaultsTests
         _collector.Faults.FailNext(1, Fault.MalformedResponse);
         SendEventRequest request = Batch("r-1", pageViews: 1);
 
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, format == Proto ? request.ToByteArray() : ToJson(request), format);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, format == Proto ? request.ToByteArray() : ToJson(request), format);
         byte[] body = await response.Content.ReadAsByteArrayAsync(Guard());
 
         using (Assert.EnterMultipleScope())
@@ -379,7 +367,7 @@ public class CollectorFaultsTests
     {
         _collector.Faults.FailNext(1, Fault.ConnectionReset.AfterAccepting());
 
-        Assert.That(async () => await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("r-1", pageViews: 3)), Throws.InstanceOf<HttpRequestException>());
+        Assert.That(async () => await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("r-1", pageViews: 3)), Throws.InstanceOf<HttpRequestException>());
 
         CollectorStats stats = _collector.Stats;
         using (Assert.EnterMultipleScope())
@@ -527,7 +515,7 @@ public class CollectorFaultsTests
 
     private async Task<(HttpStatusCode Status, SendEventResponse Answer)> SendAsync(SendEventRequest request)
     {
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, request);
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, request);
         return (response.StatusCode, await ReadAnswerAsync(response, Proto));
     }
 }

@@ -12,10 +12,9 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary>HTTPS on both listeners with a self-signed certificate made here; the clients trust exactly that one.</summary>
 [CancelAfter(30_000)]
-public class CollectorTlsTests
+public class CollectorTlsTests : CollectorTestBase
 {
     private X509Certificate2 _certificate = null!;
-    private RaccoonCollector _collector = null!;
 
     [OneTimeSetUp]
     public void CreateCertificate() => _certificate = TestCertificates.CreateSelfSigned();
@@ -23,12 +22,7 @@ public class CollectorTlsTests
     [OneTimeTearDown]
     public void DisposeCertificate() => _certificate.Dispose();
 
-    [SetUp]
-    public async Task StartCollector() =>
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0, ServerCertificate = _certificate });
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
+    protected override CollectorOptions CreateOptions() => new() { GrpcPort = 0, ServerCertificate = _certificate };
 
     [Test]
     public void Addresses_are_https_and_wss()

@@ -9,26 +9,22 @@ using Status = Clickstream.Pipeline.Raccoon.Status;
 namespace Clickstream.Pipeline.Tests.Collector;
 
 [CancelAfter(30_000)]
-public class GrpcCollectorTests
+public class GrpcCollectorTests : CollectorTestBase
 {
-    private RaccoonCollector _collector = null!;
     private GrpcChannel _channel = null!;
     private EventService.EventServiceClient _client = null!;
 
+    protected override CollectorOptions CreateOptions() => new() { GrpcPort = 0, TimeProvider = new FakeTimeProvider(Now) };
+
     [SetUp]
-    public async Task StartCollector()
+    public void OpenChannel()
     {
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0, TimeProvider = new FakeTimeProvider(Now) });
         _channel = Channel(_collector.GrpcAddress!);
         _client = new EventService.EventServiceClient(_channel);
     }
 
     [TearDown]
-    public async Task StopCollector()
-    {
-        _channel.Dispose();
-        await _collector.DisposeAsync();
-    }
+    public void CloseChannel() => _channel.Dispose();
 
     [Test]
     public void GrpcAddress_is_an_http_address_on_a_port_of_its_own()

@@ -11,28 +11,27 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary>Each fault as a real gRPC client sees it, and as the collector counts it.</summary>
 [CancelAfter(30_000)]
-public class GrpcFaultsTests
+public class GrpcFaultsTests : CollectorTestBase
 {
     private SignalingTimeProvider _time = null!;
-    private RaccoonCollector _collector = null!;
     private GrpcChannel _channel = null!;
     private EventService.EventServiceClient _client = null!;
 
-    [SetUp]
-    public async Task StartCollector()
+    protected override CollectorOptions CreateOptions()
     {
         _time = new SignalingTimeProvider(Now);
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0, TimeProvider = _time });
+        return new CollectorOptions { GrpcPort = 0, TimeProvider = _time };
+    }
+
+    [SetUp]
+    public void OpenChannel()
+    {
         _channel = Channel(_collector.GrpcAddress!);
         _client = new EventService.EventServiceClient(_channel);
     }
 
     [TearDown]
-    public async Task StopCollector()
-    {
-        _channel.Dispose();
-        await _collector.DisposeAsync();
-    }
+    public void CloseChannel() => _channel.Dispose();
 
     [Test]
     public async Task Fault_503_with_retry_after_seconds_carries_it_as_trailers()

@@ -15,20 +15,15 @@ namespace Clickstream.Pipeline.Tests.Collector;
 /// schedule on a fake clock, as real clients see it.
 /// </summary>
 [CancelAfter(30_000)]
-public class OutageTests
+public class OutageTests : CollectorTestBase
 {
     private FakeTimeProvider _time = null!;
-    private RaccoonCollector _collector = null!;
 
-    [SetUp]
-    public async Task StartCollector()
+    protected override CollectorOptions CreateOptions()
     {
         _time = new FakeTimeProvider(Now);
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { GrpcPort = 0, TimeProvider = _time });
+        return new CollectorOptions { GrpcPort = 0, TimeProvider = _time };
     }
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
 
     [Test]
     public async Task GoDown_refuses_connects_on_every_protocol_and_ping()

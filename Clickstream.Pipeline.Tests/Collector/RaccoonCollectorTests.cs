@@ -12,23 +12,9 @@ using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 namespace Clickstream.Pipeline.Tests.Collector;
 
 [CancelAfter(30_000)]
-public class RaccoonCollectorTests
+public class RaccoonCollectorTests : CollectorTestBase
 {
-    private HttpClient _client = null!;
-    private RaccoonCollector _collector = null!;
-
-    [OneTimeSetUp]
-    public void CreateClient() => _client = new HttpClient();
-
-    [OneTimeTearDown]
-    public void DisposeClient() => _client.Dispose();
-
-    [SetUp]
-    public async Task StartCollector() =>
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { TimeProvider = new FakeTimeProvider(Now) });
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
+    protected override CollectorOptions CreateOptions() => new() { TimeProvider = new FakeTimeProvider(Now) };
 
     [Test]
     public void StartAsync_default_options_listen_on_an_ephemeral_loopback_port()
@@ -46,7 +32,7 @@ public class RaccoonCollectorTests
     {
         SendEventRequest request = Batch("req-proto", pageViews: 3, clicks: 2);
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, request);
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, request);
         SendEventResponse answer = await ReadAnswerAsync(response, Proto);
 
         CollectorStats stats = _collector.Stats;
@@ -87,7 +73,7 @@ public class RaccoonCollectorTests
         message.Headers.Add("X-User-Group", "web");
         message.Headers.TryAddWithoutValidation("Authorization", "Bearer anything");
 
-        using HttpResponseMessage response = await _client.SendAsync(message, Guard());
+        using HttpResponseMessage response = await Http.SendAsync(message, Guard());
 
         using (Assert.EnterMultipleScope())
         {
@@ -104,7 +90,7 @@ public class RaccoonCollectorTests
     {
         SendEventRequest request = Batch("req-json", pageViews: 2);
 
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, ToJson(request), Json);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, ToJson(request), Json);
         string body = await response.Content.ReadAsStringAsync(Guard());
         SendEventResponse answer = RaccoonJson.ReadResponse(Encoding.UTF8.GetBytes(body));
 
@@ -122,7 +108,7 @@ public class RaccoonCollectorTests
     [Test]
     public async Task Post_empty_proto_body_is_accepted_as_an_empty_request_like_raccoon()
     {
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, [], Proto);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, [], Proto);
         SendEventResponse answer = await ReadAnswerAsync(response, Proto);
 
         using (Assert.EnterMultipleScope())
@@ -141,7 +127,7 @@ public class RaccoonCollectorTests
         // About 4 MB: well past Kestrel's 1 MB request buffer, so the body is consumed in many reads.
         SendEventRequest request = Batch("req-large", pageViews: 20_000);
 
-        using HttpResponseMessage response = await PostProtoAsync(_client, _collector.EventsEndpoint, request);
+        using HttpResponseMessage response = await PostProtoAsync(Http, _collector.EventsEndpoint, request);
         SendEventResponse answer = await ReadAnswerAsync(response, Proto);
 
         using (Assert.EnterMultipleScope())
@@ -160,7 +146,7 @@ public class RaccoonCollectorTests
     {
         byte[] body = Batch("req-bad-type", pageViews: 1).ToByteArray();
 
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, body, contentType);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, body, contentType);
         SendEventResponse answer = await ReadAnswerAsync(response, Json);
 
         using (Assert.EnterMultipleScope())
@@ -179,7 +165,7 @@ public class RaccoonCollectorTests
     [Test]
     public async Task Post_without_content_type_answers_400_bad_request()
     {
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, [1, 2, 3], contentType: null);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, [1, 2, 3], contentType: null);
         SendEventResponse answer = await ReadAnswerAsync(response, Json);
 
         using (Assert.EnterMultipleScope())
@@ -196,7 +182,7 @@ public class RaccoonCollectorTests
     [TestCase(Json, new byte[0], TestName = "Post_empty_json_body_answers_400_deserialization_failure")]
     public async Task Post_malformed_body_answers_400_deserialization_failure(string contentType, byte[] body)
     {
-        using HttpResponseMessage response = await PostAsync(_client, _collector.EventsEndpoint, body, contentType);
+        using HttpResponseMessage response = await PostAsync(Http, _collector.EventsEndpoint, body, contentType);
         SendEventResponse answer = await ReadAnswerAsync(response, contentType);
 
         using (Assert.EnterMultipleScope())
@@ -241,7 +227,7 @@ public class RaccoonCollectorTests
     [Test]
     public async Task Get_ping_answers_pong()
     {
-        using HttpResponseMessage response = await _client.GetAsync(new Uri(_collector.BaseAddress, "/ping"), Guard());
+        using HttpResponseMessage response = await Http.GetAsync(new Uri(_collector.BaseAddress, "/ping"), Guard());
         string body = await response.Content.ReadAsStringAsync(Guard());
 
         using (Assert.EnterMultipleScope())
@@ -259,11 +245,11 @@ public class RaccoonCollectorTests
         Task wait = _collector.WaitForEventsAsync(10, Guard());
         Assert.That(wait.IsCompleted, Is.False, "nothing was sent yet");
 
-        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 6)))
+        using (await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("a", pageViews: 6)))
         {
         }
 
-        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("b", pageViews: 4)))
+        using (await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("b", pageViews: 4)))
         {
         }
 
@@ -274,7 +260,7 @@ public class RaccoonCollectorTests
     [Test]
     public async Task WaitForEventsAsync_count_already_reached_completes_at_once()
     {
-        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
+        using (await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
         {
         }
 
@@ -305,7 +291,7 @@ public class RaccoonCollectorTests
     [Test]
     public async Task Reset_zeroes_counters_and_forgets_received_events()
     {
-        using (await PostProtoAsync(_client, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
+        using (await PostProtoAsync(Http, _collector.EventsEndpoint, Batch("a", pageViews: 3)))
         {
         }
 
@@ -329,7 +315,7 @@ public class RaccoonCollectorTests
     {
         await using RaccoonCollector collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false });
 
-        using (await PostProtoAsync(_client, collector.EventsEndpoint, Batch("a", pageViews: 2, clicks: 1)))
+        using (await PostProtoAsync(Http, collector.EventsEndpoint, Batch("a", pageViews: 2, clicks: 1)))
         {
         }
 

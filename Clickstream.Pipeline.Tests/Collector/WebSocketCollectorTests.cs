@@ -8,16 +8,9 @@ using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 namespace Clickstream.Pipeline.Tests.Collector;
 
 [CancelAfter(30_000)]
-public class WebSocketCollectorTests
+public class WebSocketCollectorTests : CollectorTestBase
 {
-    private RaccoonCollector _collector = null!;
-
-    [SetUp]
-    public async Task StartCollector() =>
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { TimeProvider = new FakeTimeProvider(Now) });
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
+    protected override CollectorOptions CreateOptions() => new() { TimeProvider = new FakeTimeProvider(Now) };
 
     [Test]
     public void WebSocketEndpoint_is_the_events_endpoint_as_ws()

@@ -11,20 +11,15 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary>Each fault as a real <see cref="ClientWebSocket"/> sees it, and as the collector counts it.</summary>
 [CancelAfter(30_000)]
-public class WebSocketFaultsTests
+public class WebSocketFaultsTests : CollectorTestBase
 {
     private SignalingTimeProvider _time = null!;
-    private RaccoonCollector _collector = null!;
 
-    [SetUp]
-    public async Task StartCollector()
+    protected override CollectorOptions CreateOptions()
     {
         _time = new SignalingTimeProvider(Now);
-        _collector = await RaccoonCollector.StartAsync(new CollectorOptions { TimeProvider = _time });
+        return new CollectorOptions { TimeProvider = _time };
     }
-
-    [TearDown]
-    public async Task StopCollector() => await _collector.DisposeAsync();
 
     [Test]
     public async Task ConnectionReset_drops_the_connection_mid_batch_and_the_held_answers_are_lost()
