@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using Clickstream.Benchmarks.Support;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
@@ -55,16 +53,8 @@ public class DurableCommitBenchmarks
     [IterationCleanup]
     public void DeliverStored()
     {
-        foreach (var pipeline in new[] { _default!, _flushed! })
-        {
-            pipeline.Resume();
-            pipeline.FlushAsync().GetAwaiter().GetResult();
-            var statistics = pipeline.GetStatistics();
-            if (statistics.EventsStored != statistics.DurableEventsTracked || statistics.EventsPendingOnDisk != 0)
-            {
-                throw new InvalidOperationException($"The pipeline did not store and deliver every event it was given: {statistics}");
-            }
-        }
+        QoS1Ingest.DeliverStored(_default!);
+        QoS1Ingest.DeliverStored(_flushed!);
     }
 
     [GlobalCleanup]
@@ -82,28 +72,5 @@ public class DurableCommitBenchmarks
         await _fixture!.DisposeAsync();
     }
 
-    private Task ProduceAsync(ClickstreamPipeline pipeline)
-    {
-        var remaining = EventsPerInvoke;
-        var producers = new Task[Producers];
-        for (var i = 0; i < producers.Length; i++)
-        {
-            producers[i] = ProduceOneAsync();
-        }
-
-        return Task.WhenAll(producers);
-
-        async Task ProduceOneAsync()
-        {
-            while (Interlocked.Decrement(ref remaining) >= 0)
-            {
-                await pipeline.TrackAsync(_event);
-            }
-        }
-    }
-
-    private sealed class EventsPerSecondConfig : ManualConfig
-    {
-        public EventsPerSecondConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
-    }
+    private Task ProduceAsync(ClickstreamPipeline pipeline) => QoS1Ingest.ProduceAsync(pipeline, _event, EventsPerInvoke, Producers);
 }

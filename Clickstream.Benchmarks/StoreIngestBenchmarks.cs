@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using Clickstream.Benchmarks.Support;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
@@ -72,37 +70,10 @@ public class StoreIngestBenchmarks
     /// acks deleting events); IterationCleanup delivers and deletes what was stored, unmeasured.
     /// </summary>
     [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
-    public Task PipelineQoS1GroupCommit()
-    {
-        var remaining = EventsPerInvoke;
-        var producers = new Task[Producers];
-        for (var i = 0; i < producers.Length; i++)
-        {
-            producers[i] = ProduceAsync();
-        }
-
-        return Task.WhenAll(producers);
-
-        async Task ProduceAsync()
-        {
-            while (Interlocked.Decrement(ref remaining) >= 0)
-            {
-                await _pipeline!.TrackAsync(_event);
-            }
-        }
-    }
+    public Task PipelineQoS1GroupCommit() => QoS1Ingest.ProduceAsync(_pipeline!, _event, EventsPerInvoke, Producers);
 
     [IterationCleanup(Target = nameof(PipelineQoS1GroupCommit))]
-    public void DeliverStored()
-    {
-        _pipeline!.Resume();
-        _pipeline.FlushAsync().GetAwaiter().GetResult();
-        var statistics = _pipeline.GetStatistics();
-        if (statistics.EventsStored != statistics.DurableEventsTracked || statistics.EventsPendingOnDisk != 0)
-        {
-            throw new InvalidOperationException($"The pipeline did not store and deliver every event it was given: {statistics}");
-        }
-    }
+    public void DeliverStored() => QoS1Ingest.DeliverStored(_pipeline!);
 
     /// <summary>Every iteration starts from an empty collection, as the pipeline's does once its events are acknowledged.</summary>
     [IterationCleanup(Targets = [nameof(LiteDbInsertPerEvent), nameof(LiteDbTransactionOf1000)])]
@@ -129,9 +100,4 @@ public class StoreIngestBenchmarks
         ["y"] = "pageview",
         ["b"] = _eventBytes,
     };
-
-    private sealed class EventsPerSecondConfig : ManualConfig
-    {
-        public EventsPerSecondConfig() => AddColumn(StatisticColumn.OperationsPerSecond);
-    }
 }
