@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using Clickstream.Collector;
 using Clickstream.Pipeline.Raccoon;
 using Grpc.Core;
-using Grpc.Net.Client;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 using Status = Clickstream.Pipeline.Raccoon.Status;
 
@@ -11,25 +10,12 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary><see cref="CollectorOptions.BearerToken"/> and <see cref="CollectorOptions.RequireIdentity"/> on all three protocols.</summary>
 [CancelAfter(30_000)]
-public class CollectorAccessTests : CollectorTestBase
+public class CollectorAccessTests : GrpcCollectorTestBase
 {
     private const string Token = "s3cret";
     private const string GoodAuthorization = "Bearer " + Token;
 
-    private GrpcChannel _channel = null!;
-    private EventService.EventServiceClient _grpc = null!;
-
     protected override CollectorOptions CreateOptions() => new() { GrpcPort = 0, BearerToken = Token, RequireIdentity = true };
-
-    [SetUp]
-    public void OpenChannel()
-    {
-        _channel = Channel(_collector.GrpcAddress!);
-        _grpc = new EventService.EventServiceClient(_channel);
-    }
-
-    [TearDown]
-    public void CloseChannel() => _channel.Dispose();
 
     [TestCase(null, TestName = "Rest_without_token_answers_401_with_a_bearer_challenge")]
     [TestCase("Bearer wrong", TestName = "Rest_with_a_wrong_token_answers_401_with_a_bearer_challenge")]

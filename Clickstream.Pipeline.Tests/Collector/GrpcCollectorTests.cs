@@ -1,7 +1,6 @@
 using Clickstream.Collector;
 using Clickstream.Pipeline.Raccoon;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Microsoft.Extensions.Time.Testing;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 using Status = Clickstream.Pipeline.Raccoon.Status;
@@ -9,22 +8,9 @@ using Status = Clickstream.Pipeline.Raccoon.Status;
 namespace Clickstream.Pipeline.Tests.Collector;
 
 [CancelAfter(30_000)]
-public class GrpcCollectorTests : CollectorTestBase
+public class GrpcCollectorTests : GrpcCollectorTestBase
 {
-    private GrpcChannel _channel = null!;
-    private EventService.EventServiceClient _client = null!;
-
     protected override CollectorOptions CreateOptions() => new() { GrpcPort = 0, TimeProvider = new FakeTimeProvider(Now) };
-
-    [SetUp]
-    public void OpenChannel()
-    {
-        _channel = Channel(_collector.GrpcAddress!);
-        _client = new EventService.EventServiceClient(_channel);
-    }
-
-    [TearDown]
-    public void CloseChannel() => _channel.Dispose();
 
     [Test]
     public void GrpcAddress_is_an_http_address_on_a_port_of_its_own()
@@ -60,7 +46,7 @@ public class GrpcCollectorTests : CollectorTestBase
     [Test]
     public async Task SendEvent_is_acked_with_its_req_guid_and_recorded()
     {
-        SendEventResponse answer = await _client.SendEventAsync(
+        SendEventResponse answer = await _grpc.SendEventAsync(
             Batch("grpc-1", pageViews: 2, clicks: 1), Identity("user-1", "ios", "Bearer abc"), cancellationToken: Guard());
 
         CollectorStats stats = _collector.Stats;
@@ -84,7 +70,7 @@ public class GrpcCollectorTests : CollectorTestBase
     public async Task SendEvent_without_id_metadata_fails_unknown_like_raccoon()
     {
         RpcException? failure = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _client.SendEventAsync(Batch("no-id", pageViews: 1), Identity(userId: null, "ios"), cancellationToken: Guard()));
+            await _grpc.SendEventAsync(Batch("no-id", pageViews: 1), Identity(userId: null, "ios"), cancellationToken: Guard()));
 
         using (Assert.EnterMultipleScope())
         {
@@ -99,7 +85,7 @@ public class GrpcCollectorTests : CollectorTestBase
     [Test]
     public async Task SendEvent_with_an_empty_id_is_accepted_like_raccoon_in_the_default_group()
     {
-        SendEventResponse answer = await _client.SendEventAsync(Batch("empty-id", pageViews: 1), Identity(string.Empty), cancellationToken: Guard());
+        SendEventResponse answer = await _grpc.SendEventAsync(Batch("empty-id", pageViews: 1), Identity(string.Empty), cancellationToken: Guard());
 
         using (Assert.EnterMultipleScope())
         {
@@ -114,7 +100,7 @@ public class GrpcCollectorTests : CollectorTestBase
     {
         _collector.Faults.FailNext(1, statusCode: 500);
 
-        SendEventResponse answer = await _client.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
+        SendEventResponse answer = await _grpc.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
 
         using (Assert.EnterMultipleScope())
         {
@@ -135,7 +121,7 @@ public class GrpcCollectorTests : CollectorTestBase
         _collector.Faults.AlwaysFail(httpStatus);
 
         RpcException? failure = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _client.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard()));
+            await _grpc.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard()));
 
         using (Assert.EnterMultipleScope())
         {
@@ -150,7 +136,7 @@ public class GrpcCollectorTests : CollectorTestBase
     {
         _collector.Faults.WithholdResponses = true;
 
-        using AsyncUnaryCall<SendEventResponse> call = _client.SendEventAsync(Batch("held", pageViews: 2), Identity("user-1"), cancellationToken: Guard());
+        using AsyncUnaryCall<SendEventResponse> call = _grpc.SendEventAsync(Batch("held", pageViews: 2), Identity("user-1"), cancellationToken: Guard());
         await _collector.WaitForEventsAsync(2, Guard());
         Assert.That(call.ResponseAsync.IsCompleted, Is.False, "counted, not answered");
 
@@ -164,7 +150,7 @@ public class GrpcCollectorTests : CollectorTestBase
     public async Task WithholdResponses_held_call_fails_when_the_collector_stops()
     {
         _collector.Faults.WithholdResponses = true;
-        using AsyncUnaryCall<SendEventResponse> call = _client.SendEventAsync(Batch("held", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
+        using AsyncUnaryCall<SendEventResponse> call = _grpc.SendEventAsync(Batch("held", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
         await _collector.WaitForEventsAsync(1, Guard());
 
         await _collector.DisposeAsync();

@@ -3,7 +3,6 @@ using Clickstream.Collector;
 using Clickstream.Pipeline.Raccoon;
 using Google.Protobuf;
 using Grpc.Core;
-using Grpc.Net.Client;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 using Status = Clickstream.Pipeline.Raccoon.Status;
 
@@ -11,27 +10,15 @@ namespace Clickstream.Pipeline.Tests.Collector;
 
 /// <summary>Each fault as a real gRPC client sees it, and as the collector counts it.</summary>
 [CancelAfter(30_000)]
-public class GrpcFaultsTests : CollectorTestBase
+public class GrpcFaultsTests : GrpcCollectorTestBase
 {
     private SignalingTimeProvider _time = null!;
-    private GrpcChannel _channel = null!;
-    private EventService.EventServiceClient _client = null!;
 
     protected override CollectorOptions CreateOptions()
     {
         _time = new SignalingTimeProvider(Now);
         return new CollectorOptions { GrpcPort = 0, TimeProvider = _time };
     }
-
-    [SetUp]
-    public void OpenChannel()
-    {
-        _channel = Channel(_collector.GrpcAddress!);
-        _client = new EventService.EventServiceClient(_channel);
-    }
-
-    [TearDown]
-    public void CloseChannel() => _channel.Dispose();
 
     [Test]
     public async Task Fault_503_with_retry_after_seconds_carries_it_as_trailers()
@@ -70,7 +57,7 @@ public class GrpcFaultsTests : CollectorTestBase
     {
         _collector.Faults.FailNext(1, 500, RetryAfter.Seconds(1));
 
-        using AsyncUnaryCall<SendEventResponse> call = _client.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
+        using AsyncUnaryCall<SendEventResponse> call = _grpc.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
         SendEventResponse answer = await call;
 
         using (Assert.EnterMultipleScope())
@@ -85,7 +72,7 @@ public class GrpcFaultsTests : CollectorTestBase
     {
         _collector.Faults.FailNext(1, Fault.SoftError);
 
-        SendEventResponse answer = await _client.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
+        SendEventResponse answer = await _grpc.SendEventAsync(Batch("r-1", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
 
         using (Assert.EnterMultipleScope())
         {
@@ -102,7 +89,7 @@ public class GrpcFaultsTests : CollectorTestBase
         _collector.Faults.FailNext(1, Fault.ConnectionReset);
 
         RpcException failure = await FailAsync("r-1");
-        SendEventResponse next = await _client.SendEventAsync(
+        SendEventResponse next = await _grpc.SendEventAsync(
             Batch("r-2", pageViews: 1), new CallOptions(Identity("user-1"), cancellationToken: Guard()).WithWaitForReady());
 
         using (Assert.EnterMultipleScope())
@@ -148,7 +135,7 @@ public class GrpcFaultsTests : CollectorTestBase
     {
         _collector.Faults.Delay = TimeSpan.FromSeconds(3);
 
-        using AsyncUnaryCall<SendEventResponse> call = _client.SendEventAsync(Batch("slow", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
+        using AsyncUnaryCall<SendEventResponse> call = _grpc.SendEventAsync(Batch("slow", pageViews: 1), Identity("user-1"), cancellationToken: Guard());
         await _time.TimerCreated.WaitAsync(Guard());
         Assert.That(call.ResponseAsync.IsCompleted, Is.False);
 
@@ -166,7 +153,7 @@ public class GrpcFaultsTests : CollectorTestBase
     private async Task<RpcException> FailAsync(string requestGuid)
     {
         RpcException? failure = await Assert.ThrowsAsync<RpcException>(async () =>
-            await _client.SendEventAsync(Batch(requestGuid, pageViews: 1), Identity("user-1"), cancellationToken: Guard()));
+            await _grpc.SendEventAsync(Batch(requestGuid, pageViews: 1), Identity("user-1"), cancellationToken: Guard()));
         return failure!;
     }
 }
