@@ -12,6 +12,4 @@ internal sealed class FlushMarker
     public Task<Task> Sealed => _sealed.Task;
 
     public void SetSealed(Task epochCompletion) => _sealed.TrySetResult(epochCompletion);
-
-    public void SetAbandoned() => _sealed.TrySetException(new ObjectDisposedException(nameof(ClickstreamPipeline)));
 }

@@ -45,17 +45,6 @@ internal sealed class EventScheduler : IDisposable
     /// <summary>Where the batches go.</summary>
     public ISourceBlock<EventEnvelope[]> Output => _batcher;
 
-    public bool IsReachable
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _reachable;
-            }
-        }
-    }
-
     /// <summary>Events waiting here while the network is unreachable.</summary>
     public int HeldCount
     {
@@ -78,14 +67,7 @@ internal sealed class EventScheduler : IDisposable
                 return;
             }
 
-            if (_reachable && _held.Count == 0)
-            {
-                Feed(envelope);
-            }
-            else
-            {
-                _held.Enqueue(envelope);
-            }
+            Accept(envelope);
         }
     }
 
@@ -101,14 +83,7 @@ internal sealed class EventScheduler : IDisposable
 
             foreach (var envelope in envelopes)
             {
-                if (_reachable && _held.Count == 0)
-                {
-                    Feed(envelope);
-                }
-                else
-                {
-                    _held.Enqueue(envelope);
-                }
+                Accept(envelope);
             }
 
             if (_flushesPending > 0)
@@ -185,6 +160,19 @@ internal sealed class EventScheduler : IDisposable
         }
 
         _timer.Dispose();
+    }
+
+    /// <summary>Into the open batch, or held behind the events already waiting (order kept) while unreachable. Under the lock.</summary>
+    private void Accept(EventEnvelope envelope)
+    {
+        if (_reachable && _held.Count == 0)
+        {
+            Feed(envelope);
+        }
+        else
+        {
+            _held.Enqueue(envelope);
+        }
     }
 
     private void Feed(EventEnvelope envelope)

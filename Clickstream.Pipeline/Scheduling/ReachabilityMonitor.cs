@@ -65,30 +65,6 @@ internal sealed class ReachabilityMonitor : IDisposable
         Apply();
     }
 
-    /// <summary>Whether batches may be cut now.</summary>
-    public bool IsReachable
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return Combined();
-            }
-        }
-    }
-
-    /// <summary>Whether the pipeline's own detection holds the server for unreachable.</summary>
-    public bool ServerDown
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _serverDown;
-            }
-        }
-    }
-
     public void SetPaused(bool paused)
     {
         lock (_lock)

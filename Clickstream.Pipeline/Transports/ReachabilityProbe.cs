@@ -29,8 +29,6 @@ internal sealed class ReachabilityProbe : IDisposable
     /// <summary>gRPC: no separate probe; the scheduler lets the next batch go and its outcome decides.</summary>
     public bool CallIsTheProbe => _client is null;
 
-    public Uri? PingUri => _pingUri;
-
     /// <summary>True when the server answered the ping with a 2xx; never throws.</summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
