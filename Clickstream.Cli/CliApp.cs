@@ -1,129 +1,95 @@
-using Clickstream.Cli.CommandLine;
+//TMP using Clickstream.Cli.Collector;
+using Clickstream.Cli.Crash;
+using Clickstream.Cli.Demo;
+using Clickstream.Cli.Inspect;
+//TMP using Clickstream.Cli.Load;
 using Spectre.Console;
+using Clickstream.Cli.CommandLine;
+using Spectre.Console.Cli;
 
 namespace Clickstream.Cli;
 
-/// <summary>Dispatches <c>clickstream &lt;command&gt; [options]</c> to its command and turns usage errors into exit code 2.</summary>
-internal sealed class CliApp
+/// <summary>
+/// The <c>clickstream</c> command line on Spectre.Console.Cli: the commands, <c>--help</c> on each, typed settings
+/// validated before a command runs, and every error turned into one message on standard error and an
+/// <see cref="ExitCodes">exit code</see>.
+/// </summary>
+internal static class CliApp
 {
-    private const string ToolName = "clickstream";
+    public const string ToolName = "clickstream";
 
-    private readonly IAnsiConsole _console;
-    private readonly IAnsiConsole _errors;
-    private readonly IReadOnlyList<ICliCommand> _commands;
-
+    /// <summary>Runs <paramref name="args"/> and returns the exit code.</summary>
+    /// <param name="args">The arguments, command first.</param>
     /// <param name="console">Where commands write their output and help goes.</param>
-    /// <param name="errors">Where usage errors go (standard error), so that a script's captured output stays clean.</param>
-    /// <param name="commands">The commands, in the order the help lists them.</param>
-    public CliApp(IAnsiConsole console, IAnsiConsole errors, IReadOnlyList<ICliCommand> commands)
+    /// <param name="errors">Where errors go (standard error), so that a script's captured output stays clean.</param>
+    /// <param name="cancellationToken">Ctrl+C or SIGTERM: commands stop cleanly.</param>
+    public static Task<int> RunAsync(IEnumerable<string> args, IAnsiConsole console, IAnsiConsole errors, CancellationToken cancellationToken)
     {
-        _console = console;
-        _errors = errors;
-        _commands = commands;
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName(ToolName);
+            config.ConfigureConsole(console);
+            config.UseStrictParsing();
+            config.CancellationExitCode(ExitCodes.Cancelled);
+            config.Settings.Registrar.RegisterInstance<IAnsiConsole>(console);
+            config.SetExceptionHandler((exception, _) => HandleError(exception, args, errors));
+
+            config.AddCommand<DemoCommand>("demo")
+                .WithDescription("Track QoS0 and QoS1 sample events through a pipeline to an embedded collector and report the counters.")
+                .WithExample("demo", "--events", "10000", "--transport", "grpc");
+//TMP            config.AddCommand<CollectorCommand>("collector")
+//TMP                .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
+//TMP                .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
+//TMP                .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
+//TMP            config.AddCommand<LoadCommand>("load")
+//TMP                .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
+//TMP                .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
+            config.AddCommand<InspectCommand>("inspect")
+//TMP                .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
+                .WithExample("inspect", "clickstream/events.db", "--json");
+            config.AddCommand<CrashTestCommand>("crash-test")
+                .WithDescription("Kill child processes tracking QoS1 events at random points (SIGKILL) and check that every acknowledged event arrives.");
+            config.AddCommand<CrashChildCommand>(CrashChildCommand.CommandName)
+                .WithDescription("(diagnostics) The child process of crash-test: tracks numbered QoS1 events and prints each acknowledged number.")
+                .IsHidden();
+        });
+
+        return app.RunAsync(args, cancellationToken);
     }
 
-    public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
+    private static int HandleError(Exception exception, IEnumerable<string> args, IAnsiConsole errors)
     {
-        if (args.Length == 0)
+        switch (exception)
         {
-            WriteUsage();
-            return ExitCodes.Usage;
+            case CliException cli:
+                errors.MarkupLineInterpolated($"[red]error:[/] {cli.Message}");
+                return cli.ExitCode;
+            case CommandAppException usage:
+                // Unknown command or option, a value that does not convert, a failed validation: Spectre's own
+                // message names the option; the hint points at the right help.
+                if (usage.Pretty is { } pretty)
+                {
+                    errors.Write(pretty);
+                }
+                else
+                {
+                    errors.MarkupLineInterpolated($"[red]error:[/] {usage.Message}");
+                }
+
+                if (UsageHints.OptionOfBadValue(usage, args) is { } option)
+                {
+                    errors.MarkupLineInterpolated($"[red]error:[/] {option} has a value that is not valid for it.");
+                }
+
+                var command = UsageHints.CommandOf(usage, args);
+                errors.WriteLine($"Run '{ToolName} {(command is null ? "" : command + " ")}--help' for usage.");
+                return ExitCodes.Usage;
+            default:
+                // A failure the command did not expect: one readable report instead of an unhandled-exception abort.
+                errors.MarkupLine("[red]error:[/] the command failed:");
+                errors.WriteException(exception, ExceptionFormats.ShortenPaths);
+                return ExitCodes.Failure;
         }
-
-        if (args[0] is "--help" or "-h" or "help")
-        {
-            WriteUsage();
-            return ExitCodes.Success;
-        }
-
-        var command = Find(args[0]);
-        if (command is null)
-        {
-            return UsageError($"unknown command '{args[0]}'. Commands: {string.Join(", ", CommandNames())}.", helpTopic: null);
-        }
-
-        try
-        {
-            var arguments = ParsedArguments.Parse(args.AsSpan(1), command.Options);
-            if (arguments.HelpRequested)
-            {
-                WriteCommandUsage(command);
-                return ExitCodes.Success;
-            }
-
-            return await command.RunAsync(arguments, _console, cancellationToken);
-        }
-        catch (UsageException ex)
-        {
-            return UsageError(ex.Message, command.Name);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // A failure the command did not expect: one readable report instead of an unhandled-exception abort.
-            _errors.MarkupLineInterpolated($"[red]error:[/] {command.Name} failed:");
-            _errors.WriteException(ex, ExceptionFormats.ShortenPaths);
-            return ExitCodes.Failure;
-        }
-    }
-
-    private ICliCommand? Find(string name)
-    {
-        foreach (var command in _commands)
-        {
-            if (string.Equals(command.Name, name, StringComparison.Ordinal))
-            {
-                return command;
-            }
-        }
-
-        return null;
-    }
-
-    private IEnumerable<string> CommandNames()
-    {
-        foreach (var command in _commands)
-        {
-            yield return command.Name;
-        }
-    }
-
-    private int UsageError(string message, string? helpTopic)
-    {
-        _errors.MarkupLineInterpolated($"[red]error:[/] {message}");
-        _errors.WriteLine($"Run '{ToolName} {(helpTopic is null ? "" : helpTopic + " ")}--help' for usage.");
-        return ExitCodes.Usage;
-    }
-
-    private void WriteUsage()
-    {
-        _console.WriteLine($"Usage: {ToolName} <command> [options]");
-        _console.WriteLine();
-        var grid = new Grid().AddColumn(new GridColumn().PadRight(4)).AddColumn();
-        foreach (var command in _commands)
-        {
-            grid.AddRow(new Text(command.Name), new Text(command.Summary));
-        }
-
-        _console.WriteLine("Commands:");
-        _console.Write(new Padder(grid).Padding(2, 0, 0, 0));
-        _console.WriteLine();
-        _console.WriteLine($"Run '{ToolName} <command> --help' for a command's options.");
-    }
-
-    private void WriteCommandUsage(ICliCommand command)
-    {
-        _console.WriteLine($"Usage: {ToolName} {command.Name} [options]");
-        _console.WriteLine();
-        _console.WriteLine(command.Summary);
-        _console.WriteLine();
-        var grid = new Grid().AddColumn(new GridColumn().PadRight(4)).AddColumn();
-        foreach (var option in command.Options)
-        {
-            grid.AddRow(new Text(option.Usage), new Text(option.Description));
-        }
-
-        grid.AddRow(new Text("-h, --help"), new Text("Show this help."));
-        _console.WriteLine("Options:");
-        _console.Write(new Padder(grid).Padding(2, 0, 0, 0));
     }
 }

@@ -1,17 +1,19 @@
-// The clickstream command line: dotnet run --project Clickstream.Cli -- <command> [options]
+// The clickstream command line: dotnet run --project Clickstream.Cli -- <command> [options]   (--help on each)
+using System.Runtime.InteropServices;
 using Clickstream.Cli;
-using Clickstream.Cli.Crash;
-using Clickstream.Cli.Demo;
 using Spectre.Console;
 
 using var cancellation = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void OnSignal(PosixSignalContext context)
 {
-    // The first Ctrl+C stops the command cleanly (flush cut short, temp files removed); a second one kills.
-    e.Cancel = !cancellation.IsCancellationRequested;
+    // The first Ctrl+C or SIGTERM stops the command cleanly (flush cut short, temp files removed, the collector
+    // stopped); a second one ends the process at once.
+    context.Cancel = !cancellation.IsCancellationRequested;
     cancellation.Cancel();
-};
+}
+
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-var app = new CliApp(AnsiConsole.Console, errors, [new DemoCommand(), new CrashTestCommand(), new CrashChildCommand()]);
-return await app.RunAsync(args, cancellation.Token);
+return await CliApp.RunAsync(args, AnsiConsole.Console, errors, cancellation.Token);

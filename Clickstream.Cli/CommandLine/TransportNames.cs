@@ -6,6 +6,9 @@ namespace Clickstream.Cli.CommandLine;
 /// <summary>The <c>--transport</c> values, and where an embedded collector listens for each.</summary>
 internal static class TransportNames
 {
+    /// <summary>The value placeholder of <c>--transport</c> in the help.</summary>
+    public const string Describe = "http|http-json|grpc|websocket";
+
     public static IReadOnlyDictionary<string, ClickstreamTransport> Choices { get; } = new Dictionary<string, ClickstreamTransport>(StringComparer.OrdinalIgnoreCase)
     {
         ["http"] = ClickstreamTransport.Http,
@@ -14,7 +17,11 @@ internal static class TransportNames
         ["websocket"] = ClickstreamTransport.WebSocket,
     };
 
-    public static string Describe => string.Join("|", Choices.Keys);
+    /// <summary>Adds an error naming <paramref name="option"/> to <paramref name="checks"/> when <paramref name="name"/> is not a transport.</summary>
+    public static Checks Check(this Checks checks, string option, string name) =>
+        checks.That(Choices.ContainsKey(name), $"{option} must be one of {Describe}; was '{name}'.");
+
+    public static ClickstreamTransport Parse(string name) => Choices[name];
 
     public static string NameOf(ClickstreamTransport transport)
     {

@@ -1,7 +1,9 @@
+using System.ComponentModel;
 using Clickstream.Cli.CommandLine;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Clickstream.Cli.Crash;
 
@@ -12,7 +14,7 @@ namespace Clickstream.Cli.Crash;
 /// <see cref="ChildLines"/>). With <c>--flush</c> it only opens the store (which sends what earlier children
 /// left in it), flushes and exits. Listed in the help as a diagnostics command; not meant to be run by hand.
 /// </summary>
-internal sealed class CrashChildCommand : ICliCommand
+internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Settings>
 {
     public const string CommandName = "crash-child";
     public const string EndpointOption = "endpoint";
@@ -28,37 +30,81 @@ internal sealed class CrashChildCommand : ICliCommand
     /// <summary>The identity the child sends, as a Raccoon client must.</summary>
     public const string UserId = "clickstream-crash-child";
 
-    public string Name => CommandName;
+    /// <summary>The options of <c>crash-child</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--" + EndpointOption + " <URL>", isRequired: true)]
+        [Description("The collector's REST events endpoint.")]
+        public Uri Endpoint { get; init; } = null!;
 
-    public string Summary => "(diagnostics) The child process of crash-test: tracks numbered QoS1 events and prints each acknowledged number.";
+        [CommandOption("--" + StoreOption + " <PATH>", isRequired: true)]
+        [Description("The LiteDB store file, shared by every child of a run.")]
+        public string Store { get; init; } = null!;
 
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new(EndpointOption, "URL", "The collector's REST events endpoint. Required."),
-        new(StoreOption, "PATH", "The LiteDB store file, shared by every child of a run. Required."),
-        new(FromOption, "N", "The number of the first event. Default 0."),
-        new(CountOption, "N", "Events to track, numbered from --from; then wait until standard input closes. Default 10,000."),
-        new(ProducersOption, "N", "Concurrent tasks calling TrackAsync. Default 8."),
-        new(BatchSizeOption, "N", "MaxBatchSize. Default 50."),
-        new(RequestsOption, "N", "MaxConcurrentRequests. Default 4."),
-        new(FlushOption, null, "Track nothing: open the store, FlushAsync, print 'flushed <events left on disk>' and exit."),
-        new(FlushTimeoutOption, "SECONDS", "Longest wait for --flush. Default 120."),
-    ];
+        [CommandOption("--" + FromOption + " <N>")]
+        [Description("The number of the first event.")]
+        [TypeConverter(typeof(CountConverter))]
+        public int From { get; init; }
 
-    public async Task<int> RunAsync(ParsedArguments arguments, IAnsiConsole console, CancellationToken cancellationToken)
+        [CommandOption("--" + CountOption + " <N>")]
+        [Description("Events to track, numbered from --from; then wait until standard input closes.")]
+        [DefaultValue(10_000)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Count { get; init; } = 10_000;
+
+        [CommandOption("--" + ProducersOption + " <N>")]
+        [Description("Concurrent tasks calling TrackAsync.")]
+        [DefaultValue(8)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Producers { get; init; } = 8;
+
+        [CommandOption("--" + BatchSizeOption + " <N>")]
+        [Description("MaxBatchSize.")]
+        [DefaultValue(50)]
+        [TypeConverter(typeof(CountConverter))]
+        public int BatchSize { get; init; } = 50;
+
+        [CommandOption("--" + RequestsOption + " <N>")]
+        [Description("MaxConcurrentRequests.")]
+        [DefaultValue(4)]
+        [TypeConverter(typeof(CountConverter))]
+        public int ConcurrentRequests { get; init; } = 4;
+
+        [CommandOption("--" + FlushOption)]
+        [Description("Track nothing: open the store, FlushAsync, print 'flushed <events left on disk>' and exit.")]
+        public bool Flush { get; init; }
+
+        [CommandOption("--" + FlushTimeoutOption + " <SECONDS>")]
+        [Description("Longest wait for --flush.")]
+        [DefaultValue(120)]
+        [TypeConverter(typeof(CountConverter))]
+        public int FlushTimeoutSeconds { get; init; } = 120;
+
+        public override ValidationResult Validate() => new Checks()
+            .That(Endpoint?.IsAbsoluteUri == true, "--endpoint must be an absolute URI.")
+            .Range("--from", From, 0, int.MaxValue)
+            .Range("--count", Count, 0, int.MaxValue - (long)From)
+            .Range("--producers", Producers, 1, 1_000)
+            .Range("--batch-size", BatchSize, 1, 100_000)
+            .Range("--concurrent-requests", ConcurrentRequests, 1, 1_000)
+            .Range("--flush-timeout", FlushTimeoutSeconds, 1, 86_400)
+            .Result();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var options = new ClickstreamOptions
         {
-            Endpoint = arguments.GetAbsoluteUri(EndpointOption),
-            StoragePath = arguments.GetRequiredString(StoreOption),
-            MaxBatchSize = arguments.GetInt32(BatchSizeOption, 50, 1, 100_000),
-            MaxConcurrentRequests = arguments.GetInt32(RequestsOption, 4, 1, 1_000),
+            Endpoint = settings.Endpoint,
+            StoragePath = settings.Store,
+            MaxBatchSize = settings.BatchSize,
+            MaxConcurrentRequests = settings.ConcurrentRequests,
             Headers = { ["X-User-ID"] = UserId },
         };
-        var from = arguments.GetInt32(FromOption, 0, 0, int.MaxValue);
-        var count = arguments.GetInt32(CountOption, 10_000, 0, int.MaxValue - from);
-        var producers = arguments.GetInt32(ProducersOption, 8, 1, 1_000);
-        var flushTimeout = TimeSpan.FromSeconds(arguments.GetInt32(FlushTimeoutOption, 120, 1, 86_400));
+        var from = settings.From;
+        var count = settings.Count;
+        var producers = settings.Producers;
+        var flushTimeout = TimeSpan.FromSeconds(settings.FlushTimeoutSeconds);
 
         // Raw standard output, not the console: every line must be one write, flushed at once (ChildLines).
         await using var stdout = Console.OpenStandardOutput();
@@ -68,7 +114,7 @@ internal sealed class CrashChildCommand : ICliCommand
         await using var pipeline = ClickstreamPipeline.Create(options);
         lines.WriteWord(ChildLines.Ready);
 
-        if (arguments.Has(FlushOption))
+        if (settings.Flush)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(flushTimeout);

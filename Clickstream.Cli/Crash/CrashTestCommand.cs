@@ -1,5 +1,7 @@
+using System.ComponentModel;
 using Clickstream.Cli.CommandLine;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Clickstream.Cli.Crash;
 
@@ -9,55 +11,75 @@ namespace Clickstream.Cli.Crash;
 /// completed reached the collector. Exit code 0 only when nothing was lost and duplicates stayed within the
 /// requests in flight.
 /// </summary>
-internal sealed class CrashTestCommand : ICliCommand
+internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<CrashTestCommand.Settings>
 {
-    private const string KillsOption = "kills";
-    private const string SeedOption = "seed";
-    private const string MaxLinesOption = "max-events-before-kill";
-    private const string ProducersOption = "producers";
-    private const string BatchSizeOption = "batch-size";
-    private const string RequestsOption = "concurrent-requests";
-    private const string VerboseOption = "verbose";
+    /// <summary>The options of <c>crash-test</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--kills <N>")]
+        [Description("Children killed before the final flush.")]
+        [DefaultValue(200)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Kills { get; init; } = 200;
 
-    public string Name => "crash-test";
+        [CommandOption("--seed <N>")]
+        [Description("Seed of the random kill points.")]
+        [DefaultValue(1)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Seed { get; init; } = 1;
 
-    public string Summary => "Kill child processes tracking QoS1 events at random points (SIGKILL) and check that every acknowledged event arrives.";
+        [CommandOption("--max-events-before-kill <N>")]
+        [Description("Most events a child reports before it is killed.")]
+        [DefaultValue(3_000)]
+        [TypeConverter(typeof(CountConverter))]
+        public int MaxLinesBeforeKill { get; init; } = 3_000;
 
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new(KillsOption, "N", "Children killed before the final flush. Default 200."),
-        new(SeedOption, "N", "Seed of the random kill points. Default 1."),
-        new(MaxLinesOption, "N", "Most events a child reports before it is killed. Default 3,000."),
-        new(ProducersOption, "N", "Concurrent TrackAsync callers in each child. Default 8."),
-        new(BatchSizeOption, "N", "The children's MaxBatchSize. Default 50."),
-        new(RequestsOption, "N", "The children's MaxConcurrentRequests. Default 4."),
-        new(VerboseOption, null, "Print a line per child."),
-    ];
+        [CommandOption("--producers <N>")]
+        [Description("Concurrent TrackAsync callers in each child.")]
+        [DefaultValue(8)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Producers { get; init; } = 8;
 
-    public async Task<int> RunAsync(ParsedArguments arguments, IAnsiConsole console, CancellationToken cancellationToken)
+        [CommandOption("--batch-size <N>")]
+        [Description("The children's MaxBatchSize.")]
+        [DefaultValue(50)]
+        [TypeConverter(typeof(CountConverter))]
+        public int BatchSize { get; init; } = 50;
+
+        [CommandOption("--concurrent-requests <N>")]
+        [Description("The children's MaxConcurrentRequests.")]
+        [DefaultValue(4)]
+        [TypeConverter(typeof(CountConverter))]
+        public int ConcurrentRequests { get; init; } = 4;
+
+        [CommandOption("--verbose")]
+        [Description("Print a line per child.")]
+        public bool Verbose { get; init; }
+
+        public override ValidationResult Validate() => new Checks()
+            .Range("--kills", Kills, 0, 100_000)
+            .Range("--max-events-before-kill", MaxLinesBeforeKill, 1, 1_000_000)
+            .Range("--producers", Producers, 1, 1_000)
+            .Range("--batch-size", BatchSize, 1, 100_000)
+            .Range("--concurrent-requests", ConcurrentRequests, 1, 1_000)
+            .Result();
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings arguments, CancellationToken cancellationToken)
     {
         var settings = new CrashSettings
         {
-            Kills = arguments.GetInt32(KillsOption, 200, 0, 100_000),
-            Seed = arguments.GetInt32(SeedOption, 1, int.MinValue, int.MaxValue),
-            MaxLinesBeforeKill = arguments.GetInt32(MaxLinesOption, 3_000, 1, 1_000_000),
-            Producers = arguments.GetInt32(ProducersOption, 8, 1, 1_000),
-            BatchSize = arguments.GetInt32(BatchSizeOption, 50, 1, 100_000),
-            ConcurrentRequests = arguments.GetInt32(RequestsOption, 4, 1, 1_000),
+            Kills = arguments.Kills,
+            Seed = arguments.Seed,
+            MaxLinesBeforeKill = arguments.MaxLinesBeforeKill,
+            Producers = arguments.Producers,
+            BatchSize = arguments.BatchSize,
+            ConcurrentRequests = arguments.ConcurrentRequests,
         };
-        var verbose = arguments.Has(VerboseOption);
+        var verbose = arguments.Verbose;
         console.MarkupLineInterpolated($"Crash test: {settings.Kills} kills (seed {settings.Seed}), up to {settings.MaxLinesBeforeKill:N0} events per child, {settings.Producers} producers, batch size {settings.BatchSize}, {settings.ConcurrentRequests} requests in flight.");
 
-        CrashReport report;
-        try
-        {
-            report = await CrashHarness.RunAsync(settings, line => Progress(console, line, verbose), cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            console.MarkupLine("[yellow]cancelled[/]");
-            return ExitCodes.Failure;
-        }
+        var report = await CrashHarness.RunAsync(settings, line => Progress(console, line, verbose), cancellationToken);
 
         Write(console, report);
         return report.Passed ? ExitCodes.Success : ExitCodes.Failure;

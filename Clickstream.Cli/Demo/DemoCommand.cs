@@ -1,6 +1,8 @@
+using System.ComponentModel;
 using Clickstream.Cli.CommandLine;
 using Clickstream.Pipeline;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Clickstream.Cli.Demo;
 
@@ -8,49 +10,61 @@ namespace Clickstream.Cli.Demo;
 /// <c>demo</c>: tracks QoS0 and QoS1 sample events through a real pipeline to an embedded collector and
 /// reports what the counters saw. Exit code 0 only when every QoS1 event was acknowledged and received.
 /// </summary>
-internal sealed class DemoCommand : ICliCommand
+internal sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoCommand.Settings>
 {
-    private const string EventsOption = "events";
-    private const string ShareOption = "qos0-share";
-    private const string BatchSizeOption = "batch-size";
-    private const string ProducersOption = "producers";
-    private const string TimeoutOption = "flush-timeout";
-    private const string TransportOption = "transport";
-
-    public string Name => "demo";
-
-    public string Summary => "Track QoS0 and QoS1 sample events through a pipeline to an embedded collector and report the counters.";
-
-    public IReadOnlyList<CliOption> Options { get; } =
-    [
-        new(EventsOption, "N", "Events to track in all. Default 100,000."),
-        new(ShareOption, "0..1", "Share of the events tracked as QoS0 (clicks); the rest are QoS1. Default 0.5."),
-        new(BatchSizeOption, "N", "Events per request (MaxBatchSize). Default 500."),
-        new(ProducersOption, "N", "Concurrent tasks calling TrackAsync. Default 64."),
-        new(TimeoutOption, "SECONDS", "Longest wait for each phase's FlushAsync. Default 120."),
-        new(TransportOption, TransportNames.Describe, "Protocol to the collector. Default http (REST, application/proto)."),
-    ];
-
-    public async Task<int> RunAsync(ParsedArguments arguments, IAnsiConsole console, CancellationToken cancellationToken)
+    /// <summary>The options of <c>demo</c>.</summary>
+    public sealed class Settings : CommandSettings
     {
-        var settings = new DemoSettings(
-            arguments.GetInt32(EventsOption, 100_000, 1, 100_000_000),
-            arguments.GetDouble(ShareOption, 0.5, 0, 1),
-            arguments.GetInt32(BatchSizeOption, 500, 1, 100_000),
-            arguments.GetInt32(ProducersOption, 64, 1, 10_000),
-            TimeSpan.FromSeconds(arguments.GetInt32(TimeoutOption, 120, 1, 86_400)),
-            arguments.GetChoice(TransportOption, ClickstreamTransport.Http, TransportNames.Choices));
+        [CommandOption("--events <N>")]
+        [Description("Events to track in all.")]
+        [DefaultValue(100_000)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Events { get; init; } = 100_000;
 
-        DemoResult result;
-        try
-        {
-            result = await DemoRunner.RunAsync(settings, console, cancellationToken);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            console.MarkupLine("[yellow]cancelled[/]");
-            return ExitCodes.Failure;
-        }
+        [CommandOption("--qos0-share <SHARE>")]
+        [Description("Share of the events tracked as QoS0 (clicks), 0 to 1; the rest are QoS1.")]
+        [DefaultValue(0.5)]
+        public double InstantShare { get; init; } = 0.5;
+
+        [CommandOption("--batch-size <N>")]
+        [Description("Events per request (MaxBatchSize).")]
+        [DefaultValue(500)]
+        [TypeConverter(typeof(CountConverter))]
+        public int BatchSize { get; init; } = 500;
+
+        [CommandOption("--producers <N>")]
+        [Description("Concurrent tasks calling TrackAsync.")]
+        [DefaultValue(64)]
+        [TypeConverter(typeof(CountConverter))]
+        public int Producers { get; init; } = 64;
+
+        [CommandOption("--flush-timeout <SECONDS>")]
+        [Description("Longest wait for each phase's FlushAsync.")]
+        [DefaultValue(120)]
+        [TypeConverter(typeof(CountConverter))]
+        public int FlushTimeoutSeconds { get; init; } = 120;
+
+        [CommandOption("--transport <TRANSPORT>")]
+        [Description("Protocol to the collector: " + TransportNames.Describe + " (http is REST with application/proto).")]
+        [DefaultValue("http")]
+        public string Transport { get; init; } = "http";
+
+        public override ValidationResult Validate() => new Checks()
+            .Range("--events", Events, 1, 100_000_000)
+            .Range("--qos0-share", InstantShare, 0, 1)
+            .Range("--batch-size", BatchSize, 1, 100_000)
+            .Range("--producers", Producers, 1, 10_000)
+            .Range("--flush-timeout", FlushTimeoutSeconds, 1, 86_400)
+            .Check("--transport", Transport)
+            .Result();
+
+        public DemoSettings ToDemoSettings() =>
+            new(Events, InstantShare, BatchSize, Producers, TimeSpan.FromSeconds(FlushTimeoutSeconds), TransportNames.Parse(Transport));
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var result = await DemoRunner.RunAsync(settings.ToDemoSettings(), console, cancellationToken);
 
         DemoReport.Write(console, result);
         var problems = result.FindDeliveryProblems();

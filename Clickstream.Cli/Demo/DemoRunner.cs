@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Clickstream.Cli.CommandLine;
+using Clickstream.Cli.Live;
 using Clickstream.Collector;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
@@ -82,9 +83,7 @@ internal static class DemoRunner
             var collectorTypesBefore = collector.Stats.EventsByType();
 
             var start = Stopwatch.GetTimestamp();
-            var producers = await Producers.RunAsync(pipeline, count, settings.Producers, makeEvent, cancellationToken);
-            var trackElapsed = Stopwatch.GetElapsedTime(start);
-            var flushed = await FlushAsync();
+            var (producers, trackElapsed, flushed) = await LiveStatistics.ShowAsync(console, pipeline, $"{name} phase", count, TrackAndFlushAsync(count, makeEvent), TimeProvider.System);
             var totalElapsed = Stopwatch.GetElapsedTime(start);
 
             var after = pipeline.GetStatistics();
@@ -102,6 +101,14 @@ internal static class DemoRunner
                 StatisticsDelta.Between(collectorTypesBefore, collector.Stats.EventsByType()));
             console.MarkupLineInterpolated($"  tracked in {trackElapsed.TotalSeconds:F2} s, flushed after {totalElapsed.TotalSeconds:F2} s{(flushed ? "" : " [red](flush timed out)[/]")}");
             return result;
+        }
+
+        private async Task<(Producers Producers, TimeSpan TrackElapsed, bool Flushed)> TrackAndFlushAsync(int count, Func<int, IMessage> makeEvent)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var producers = await Producers.RunAsync(pipeline, count, settings.Producers, makeEvent, cancellationToken);
+            var trackElapsed = Stopwatch.GetElapsedTime(start);
+            return (producers, trackElapsed, await FlushAsync());
         }
 
         private async Task<bool> FlushAsync()

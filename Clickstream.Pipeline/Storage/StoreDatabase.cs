@@ -16,6 +16,15 @@ internal sealed class StoreDatabase
     public const string RequestsCollection = "requests";
     public const string DeadLettersCollection = "deadletters";
 
+    /// <summary>Every document's key: an event's monotonic id, a request's req_guid.</summary>
+    public const string IdField = "_id";
+
+    /// <summary>An event's (and a dead letter's) timestamp, UTC ticks.</summary>
+    public const string TimestampField = "t";
+
+    /// <summary>A request record's event ids.</summary>
+    public const string RequestEventsField = "e";
+
     // Documents copied per transaction while compacting: bounds the memory LiteDB holds for one transaction.
     private const int CopyChunk = 4096;
 

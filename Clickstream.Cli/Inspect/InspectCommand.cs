@@ -1,0 +1,121 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Clickstream.Pipeline.Storage;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Clickstream.Cli.Inspect;
+
+/// <summary>
+/// <c>inspect PATH [--json]</c>: what a pipeline's store file holds (events pending, in flight, dead-lettered, the
+/// oldest event's age, the file's size), read from a copy by <see cref="StoreInspector"/> so that the file is
+/// never modified, even while a pipeline holds it (the figures are then a snapshot).
+/// </summary>
+internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectCommand.Settings>
+{
+    /// <summary>The arguments of <c>inspect</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<PATH>")]
+        [Description("The store file (ClickstreamOptions.StoragePath), e.g. events.db.")]
+        public string Path { get; init; } = "";
+
+        [CommandOption("--json")]
+        [Description("Print one JSON object instead of a table, for scripts.")]
+        public bool Json { get; init; }
+
+        public override ValidationResult Validate() =>
+            string.IsNullOrWhiteSpace(Path) ? ValidationResult.Error("PATH must name the store file.") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        StoreSnapshot snapshot;
+        try
+        {
+            snapshot = StoreInspector.Inspect(settings.Path);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new CliException(ExitCodes.BadFile, $"{settings.Path}: no such file.");
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.BadFile, $"{settings.Path}: cannot be read: {ex.Message}", ex);
+        }
+
+        var now = TimeProvider.System.GetUtcNow();
+        var age = snapshot.OldestEvent is { } oldest ? now - oldest : (TimeSpan?)null;
+        if (settings.Json)
+        {
+            console.Profile.Out.Writer.WriteLine(ToJson(snapshot, age));
+        }
+        else
+        {
+            WriteTable(snapshot, age);
+        }
+
+        return ExitCodes.Success;
+    }
+
+    private static string ToJson(StoreSnapshot s, TimeSpan? age)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("path", s.Path);
+            json.WriteNumber("file_bytes", s.FileBytes);
+            json.WriteNumber("log_bytes", s.LogBytes);
+            json.WriteNumber("events_pending", s.EventsPending);
+            json.WriteNumber("requests_in_flight", s.Requests);
+            json.WriteNumber("events_in_flight", s.EventsInFlight);
+            json.WriteNumber("dead_letters", s.DeadLetters);
+            if (s.OldestEvent is { } oldest && age is { } oldestAge)
+            {
+                json.WriteString("oldest_event", oldest);
+                json.WriteNumber("oldest_event_age_seconds", Math.Round(oldestAge.TotalSeconds, 3));
+            }
+            else
+            {
+                json.WriteNull("oldest_event");
+                json.WriteNull("oldest_event_age_seconds");
+            }
+
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private void WriteTable(StoreSnapshot s, TimeSpan? age)
+    {
+        var table = new Table().Title(Markup.Escape(s.Path)).HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
+        table.AddRow("events pending (not acknowledged)", Count(s.EventsPending));
+        table.AddRow("  in flight (in a request record)", $"{Count(s.EventsInFlight)} in {Count(s.Requests)} requests");
+        table.AddRow("events dead-lettered", Count(s.DeadLetters));
+        table.AddRow("oldest pending event", s.OldestEvent is { } oldest
+            ? string.Create(CultureInfo.InvariantCulture, $"{oldest:yyyy-MM-dd HH:mm:ss}Z ({Age(age!.Value)} old)")
+            : "-");
+        table.AddRow("file size", $"{Bytes(s.FileBytes)} (+ {Bytes(s.LogBytes)} log)");
+        console.Write(table);
+    }
+
+    private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):F1} MiB"),
+    };
+
+    private static string Age(TimeSpan age) => age switch
+    {
+        { TotalSeconds: < 120 } => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, age.TotalSeconds):F0} s"),
+        { TotalHours: < 2 } => string.Create(CultureInfo.InvariantCulture, $"{age.TotalMinutes:F0} min"),
+        { TotalDays: < 2 } => string.Create(CultureInfo.InvariantCulture, $"{age.TotalHours:F1} h"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{age.TotalDays:F1} days"),
+    };
+}
