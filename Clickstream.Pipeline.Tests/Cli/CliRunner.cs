@@ -1,0 +1,27 @@
+using Clickstream.Cli;
+using Clickstream.Pipeline.Tests.Support;
+using Spectre.Console.Testing;
+
+namespace Clickstream.Pipeline.Tests.Cli;
+
+/// <summary>What a command printed and returned.</summary>
+/// <param name="ExitCode">The exit code.</param>
+/// <param name="Output">Standard output.</param>
+/// <param name="Errors">Standard error.</param>
+internal sealed record CliResult(int ExitCode, string Output, string Errors);
+
+/// <summary>
+/// Runs the <c>clickstream</c> command line in-proc, as <c>Program</c> does, with Spectre's <see cref="TestConsole"/>
+/// for standard output and standard error: not interactive (as under CI or a redirect), wide enough not to wrap.
+/// </summary>
+internal static class CliRunner
+{
+    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    {
+        using var output = new TestConsole().Width(250);
+        using var errors = new TestConsole().Width(250);
+        var guard = cancellationToken.CanBeCanceled ? cancellationToken : Timeouts.Guard(120);
+        var exitCode = await CliApp.RunAsync(args, output, errors, guard);
+        return new CliResult(exitCode, output.Output, errors.Output);
+    }
+}
