@@ -1,4 +1,4 @@
-//TMP using Clickstream.Cli.Collector;
+using Clickstream.Cli.Collector;
 using Clickstream.Cli.Crash;
 using Clickstream.Cli.Demo;
 using Clickstream.Cli.Inspect;
@@ -23,7 +23,8 @@ internal static class CliApp
     /// <param name="console">Where commands write their output and help goes.</param>
     /// <param name="errors">Where errors go (standard error), so that a script's captured output stays clean.</param>
     /// <param name="cancellationToken">Ctrl+C or SIGTERM: commands stop cleanly.</param>
-    public static Task<int> RunAsync(IEnumerable<string> args, IAnsiConsole console, IAnsiConsole errors, CancellationToken cancellationToken)
+    /// <param name="hooks">What a test observes; none by default.</param>
+    public static Task<int> RunAsync(IEnumerable<string> args, IAnsiConsole console, IAnsiConsole errors, CancellationToken cancellationToken, CommandHooks? hooks = null)
     {
         var app = new CommandApp();
         app.Configure(config =>
@@ -33,20 +34,21 @@ internal static class CliApp
             config.UseStrictParsing();
             config.CancellationExitCode(ExitCodes.Cancelled);
             config.Settings.Registrar.RegisterInstance<IAnsiConsole>(console);
+            config.Settings.Registrar.RegisterInstance(hooks ?? new CommandHooks());
             config.SetExceptionHandler((exception, _) => HandleError(exception, args, errors));
 
             config.AddCommand<DemoCommand>("demo")
                 .WithDescription("Track QoS0 and QoS1 sample events through a pipeline to an embedded collector and report the counters.")
                 .WithExample("demo", "--events", "10000", "--transport", "grpc");
-//TMP            config.AddCommand<CollectorCommand>("collector")
-//TMP                .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
-//TMP                .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
-//TMP                .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
+            config.AddCommand<CollectorCommand>("collector")
+                .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
+                .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
+                .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
 //TMP            config.AddCommand<LoadCommand>("load")
 //TMP                .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
 //TMP                .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
             config.AddCommand<InspectCommand>("inspect")
-//TMP                .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
+                .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
                 .WithExample("inspect", "clickstream/events.db", "--json");
             config.AddCommand<CrashTestCommand>("crash-test")
                 .WithDescription("Kill child processes tracking QoS1 events at random points (SIGKILL) and check that every acknowledged event arrives.");

@@ -177,6 +177,12 @@ public sealed class CollectorStats
         }
     }
 
+    /// <summary>
+    /// Called with every accepted request, on the thread that accepted it, before the waiters see its events (the
+    /// command line's NDJSON writer). Must be quick and thread-safe; set it before the first request.
+    /// </summary>
+    internal Action<SendEventRequest>? RequestAccepted { get; set; }
+
     internal Task WaitForEventsAsync(long count, CancellationToken cancellationToken) =>
         _waiters.WaitAsync(count, ref _events, cancellationToken);
 
@@ -217,6 +223,7 @@ public sealed class CollectorStats
         }
 
         Interlocked.Increment(ref _acceptedRequests);
+        RequestAccepted?.Invoke(request);
 
         // Last, so that a waiter released by this count already sees the events, types and ids above.
         long total = Interlocked.Add(ref _events, request.Events.Count);

@@ -8,36 +8,8 @@ namespace Clickstream.Collector;
 /// </summary>
 internal static class CommandLine
 {
-    public const string Usage =
-        """
-        Usage: Clickstream.Collector [--port N] [--host ADDRESS] [--grpc-port N] [--require-identity] [--bearer-token T]
-                                     [fault options]
-
-        A Raccoon-compatible collector. On --port: POST /api/v1/events (REST, application/proto or application/json),
-        GET /api/v1/events (WebSocket: binary protobuf or text JSON messages), GET /ping. On --grpc-port: gRPC
-        raystack.raccoon.v1beta1.EventService/SendEvent. Clients are identified by X-User-ID and X-User-Group.
-          --port N             REST and WebSocket TCP port, 0 to 65535 (default 8080, Raccoon's; 0 = any free port)
-          --host ADDRESS       IP address to listen on, or localhost (default 127.0.0.1; 0.0.0.0 = all interfaces)
-          --grpc-port N        also serve gRPC on this TCP port (Raccoon's is 8081; 0 = any free port; default off)
-          --require-identity   refuse requests and connections without an X-User-ID header (REST and WebSocket 401)
-          --bearer-token T     refuse requests and connections without "Authorization: Bearer T" (401, gRPC Unauthenticated)
-          -h, --help           show this help
-
-        Fault options (off by default). Rates are shares of valid requests, 0 to 1, adding up to at most 1; each request
-        draws once. DURATION is a whole number with ms, s, m or h, e.g. 50ms, 10s.
-          --fail-rate R        answer a share R with an error status: --fail-status, STATUS_ERROR (gRPC: its mapped status)
-          --fail-status CODE   the status of --fail-rate failures, 400 to 599 (default 500; e.g. 503, 429, 400)
-          --retry-after S|DATE give --fail-rate failures a Retry-After: delta-seconds, or an HTTP-date such as
-                               "Wed, 21 Oct 2026 07:28:00 GMT" (gRPC: retry-after and grpc-retry-pushback-ms trailers)
-          --soft-error-rate R  answer a share R with 200 and STATUS_ERROR, CODE_INTERNAL_ERROR
-          --reset-rate R       reset the connection of a share R instead of answering (WebSocket: dropped mid-batch)
-          --truncate-rate R    answer a share R with half of the answer, then close the connection
-          --malformed-rate R   answer a share R with 200 and bytes that decode neither as protobuf nor as JSON
-          --seed N             draw from Random(N): the same sequence of faults on every run (default: unseeded)
-          --delay DURATION     hold every answer this long: latency, slow acks (WebSocket and gRPC too)
-          --down-every DURATION  go down every DURATION (ports closed: connects refused, /ping too; connections reset)
-          --down-for DURATION    ... for DURATION, then come back on the same ports; both or neither
-        """;
+    /// <summary>The standalone collector's help, its flags written from <see cref="CollectorFlags.All"/>.</summary>
+    public static string Usage { get; } = WriteUsage();
 
     /// <summary>Raccoon's own default port, more useful than a random one for a server started by hand.</summary>
     public const int DefaultPort = 8080;
@@ -117,7 +89,7 @@ internal static class CommandLine
             {
                 case "-h" or "--help" when value is null:
                     return new Result(null, ShowHelp: true, Error: null);
-                case "--port" or "--grpc-port":
+                case CollectorFlags.Port or CollectorFlags.GrpcPort:
                     if (!TryTakeValue(args, ref i, ref value, name, out string? error))
                     {
                         return Failure(error);
@@ -128,7 +100,7 @@ internal static class CommandLine
                         return Failure($"{name} must be a number from 0 to 65535, not '{value}'.");
                     }
 
-                    if (name == "--port")
+                    if (name == CollectorFlags.Port)
                     {
                         options.Port = port;
                     }
@@ -138,7 +110,7 @@ internal static class CommandLine
                     }
 
                     break;
-                case "--require-identity":
+                case CollectorFlags.RequireIdentity:
                     if (value is not null)
                     {
                         return Failure("--require-identity takes no value.");
@@ -146,7 +118,7 @@ internal static class CommandLine
 
                     options.RequireIdentity = true;
                     break;
-                case "--bearer-token":
+                case CollectorFlags.BearerToken:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -154,7 +126,7 @@ internal static class CommandLine
 
                     options.BearerToken = value;
                     break;
-                case "--host":
+                case CollectorFlags.Host:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -162,7 +134,7 @@ internal static class CommandLine
 
                     options.Host = value!;
                     break;
-                case "--fail-rate" or "--soft-error-rate" or "--reset-rate" or "--truncate-rate" or "--malformed-rate":
+                case CollectorFlags.FailRate or CollectorFlags.SoftErrorRate or CollectorFlags.ResetRate or CollectorFlags.TruncateRate or CollectorFlags.MalformedRate:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -175,7 +147,7 @@ internal static class CommandLine
 
                     faults.Rates[name] = rate;
                     break;
-                case "--fail-status":
+                case CollectorFlags.FailStatus:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -188,7 +160,7 @@ internal static class CommandLine
 
                     faults.FailStatus = status;
                     break;
-                case "--retry-after":
+                case CollectorFlags.RetryAfter:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -201,7 +173,7 @@ internal static class CommandLine
 
                     faults.RetryAfter = retryAfter;
                     break;
-                case "--seed":
+                case CollectorFlags.Seed:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -214,7 +186,7 @@ internal static class CommandLine
 
                     faults.Seed = seed;
                     break;
-                case "--delay" or "--down-every" or "--down-for":
+                case CollectorFlags.Delay or CollectorFlags.DownEvery or CollectorFlags.DownFor:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {
                         return Failure(error);
@@ -225,11 +197,11 @@ internal static class CommandLine
                         return Failure($"{name} must be a duration: a whole number with ms, s, m or h (e.g. 50ms, 10s), not '{value}'.");
                     }
 
-                    if (name == "--delay")
+                    if (name == CollectorFlags.Delay)
                     {
                         faults.Delay = duration;
                     }
-                    else if (name == "--down-every")
+                    else if (name == CollectorFlags.DownEvery)
                     {
                         faults.DownEvery = duration;
                     }
@@ -311,6 +283,38 @@ internal static class CommandLine
         return false;
     }
 
+    private static string WriteUsage()
+    {
+        var usage = new System.Text.StringBuilder(
+            """
+            Usage: Clickstream.Collector [--port N] [--host ADDRESS] [--grpc-port N] [--require-identity] [--bearer-token T]
+                                         [fault options]
+
+            A Raccoon-compatible collector. On --port: POST /api/v1/events (REST, application/proto or application/json),
+            GET /api/v1/events (WebSocket: binary protobuf or text JSON messages), GET /ping. On --grpc-port: gRPC
+            raystack.raccoon.v1beta1.EventService/SendEvent. Clients are identified by X-User-ID and X-User-Group.
+
+            """);
+        AppendFlags(usage, faults: false);
+        usage.AppendLine("  -h, --help             show this help");
+        usage.AppendLine();
+        usage.AppendLine("Fault options (off by default). Rates are shares of valid requests, 0 to 1, adding up to at most 1; each request");
+        usage.AppendLine("draws once. DURATION is a whole number with ms, s, m or h, e.g. 50ms, 10s.");
+        AppendFlags(usage, faults: true);
+        return usage.ToString();
+    }
+
+    private static void AppendFlags(System.Text.StringBuilder usage, bool faults)
+    {
+        foreach (CollectorFlags.Flag flag in CollectorFlags.All)
+        {
+            if (flag.IsFault == faults)
+            {
+                usage.Append(CultureInfo.InvariantCulture, $"  {flag.Usage,-22} {flag.Help}").AppendLine();
+            }
+        }
+    }
+
     private static Result Failure(string? error) => new(null, ShowHelp: false, Error: error);
 
     /// <summary>The fault flags as given, checked together once all are read.</summary>
@@ -334,7 +338,7 @@ internal static class CommandLine
         public FaultFlags? ToFlags(out string? error)
         {
             error = null;
-            if ((FailStatus is not null || RetryAfter is not null) && !Rates.ContainsKey("--fail-rate"))
+            if ((FailStatus is not null || RetryAfter is not null) && !Rates.ContainsKey(CollectorFlags.FailRate))
             {
                 error = "--fail-status and --retry-after describe --fail-rate failures: give --fail-rate too.";
                 return null;
@@ -365,11 +369,11 @@ internal static class CommandLine
             }
 
             var rates = new List<FaultRate>();
-            AddRate(rates, "--fail-rate", Fault.Status(FailStatus ?? DefaultFailStatus, RetryAfter));
-            AddRate(rates, "--soft-error-rate", Fault.SoftError);
-            AddRate(rates, "--reset-rate", Fault.ConnectionReset);
-            AddRate(rates, "--truncate-rate", Fault.TruncatedResponse);
-            AddRate(rates, "--malformed-rate", Fault.MalformedResponse);
+            AddRate(rates, CollectorFlags.FailRate, Fault.Status(FailStatus ?? DefaultFailStatus, RetryAfter));
+            AddRate(rates, CollectorFlags.SoftErrorRate, Fault.SoftError);
+            AddRate(rates, CollectorFlags.ResetRate, Fault.ConnectionReset);
+            AddRate(rates, CollectorFlags.TruncateRate, Fault.TruncatedResponse);
+            AddRate(rates, CollectorFlags.MalformedRate, Fault.MalformedResponse);
             return new FaultFlags(rates, Seed, Delay, outages);
         }
 

@@ -16,12 +16,12 @@ internal sealed record CliResult(int ExitCode, string Output, string Errors);
 /// </summary>
 internal static class CliRunner
 {
-    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default)
+    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default, CommandHooks? hooks = null)
     {
         using var output = new TestConsole().Width(250);
         using var errors = new TestConsole().Width(250);
         var guard = cancellationToken.CanBeCanceled ? cancellationToken : Timeouts.Guard(120);
-        var exitCode = await CliApp.RunAsync(args, output, errors, guard);
+        var exitCode = await CliApp.RunAsync(args, output, errors, guard, hooks);
         return new CliResult(exitCode, output.Output, errors.Output);
     }
 }
