@@ -2,7 +2,7 @@ using Clickstream.Cli.Collector;
 using Clickstream.Cli.Crash;
 using Clickstream.Cli.Demo;
 using Clickstream.Cli.Inspect;
-//TMP using Clickstream.Cli.Load;
+using Clickstream.Cli.Load;
 using Spectre.Console;
 using Clickstream.Cli.CommandLine;
 using Spectre.Console.Cli;
@@ -44,9 +44,9 @@ internal static class CliApp
                 .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
                 .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
                 .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
-//TMP            config.AddCommand<LoadCommand>("load")
-//TMP                .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
-//TMP                .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
+            config.AddCommand<LoadCommand>("load")
+                .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
+                .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
             config.AddCommand<InspectCommand>("inspect")
                 .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
                 .WithExample("inspect", "clickstream/events.db", "--json");
