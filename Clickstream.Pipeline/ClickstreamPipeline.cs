@@ -66,8 +66,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 settings.TimeProvider,
                 _counters,
                 _logger,
-                new ActionTarget<EventEnvelope>(_store.Enqueue),
-                new ActionTarget<EventEnvelope>(_scheduler.Enqueue));
+                _store.Enqueue,
+                _scheduler);
             _store.Start(_scheduler, epochs, _types);
         }
         catch

@@ -57,8 +57,11 @@ internal sealed class EventScheduler : IDisposable
         }
     }
 
-    /// <summary>One event, from the processor (QoS0).</summary>
-    public void Enqueue(EventEnvelope envelope)
+    /// <summary>One QoS0 event.</summary>
+    public void Enqueue(EventEnvelope envelope) => EnqueueInstant(new ReadOnlySpan<EventEnvelope>(in envelope));
+
+    /// <summary>A run of QoS0 events from the processor, in order, under one lock. Not cut at once while a flush waits: the flush marker that follows cuts.</summary>
+    public void EnqueueInstant(ReadOnlySpan<EventEnvelope> envelopes)
     {
         lock (_lock)
         {
@@ -67,7 +70,10 @@ internal sealed class EventScheduler : IDisposable
                 return;
             }
 
-            Accept(envelope);
+            foreach (var envelope in envelopes)
+            {
+                Accept(envelope);
+            }
         }
     }
 
