@@ -129,15 +129,26 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             return default;
         }
 
-        // Serialized now, so that the caller may change or reuse the message as soon as this returns.
-        var bytes = size == 0 ? [] : new byte[size];
-        message.WriteTo(bytes.AsSpan());
-        var envelope = new EventEnvelope(type, bytes, cancellationToken);
+        // Serialized now, so that the caller may change or reuse the message as soon as this returns: QoS0 into a
+        // pooled envelope's buffer (returned by the egress after the outcome), QoS1 into the exact array the store keeps.
+        EventEnvelope envelope;
+        if (type.Durable)
+        {
+            var bytes = size == 0 ? [] : new byte[size];
+            message.WriteTo(bytes.AsSpan());
+            envelope = new EventEnvelope(type, bytes, cancellationToken);
+        }
+        else
+        {
+            envelope = EventEnvelope.RentInstant(type, message, size);
+        }
+
         if (!_processor.Post(envelope))
         {
             if (!type.Durable)
             {
                 Interlocked.Decrement(ref _instantInMemory);
+                EnvelopePool.Return([envelope]);
             }
 
             throw new ObjectDisposedException(nameof(ClickstreamPipeline));

@@ -141,6 +141,12 @@ internal sealed class EgressController
 
         DeliveryEpochs.Complete(batch);
         _counters.NotifyChanged();
+
+        // Last: nothing reads the QoS0 envelopes of this batch after this (see EventEnvelope on ownership).
+        if (batch.Length > durable)
+        {
+            EnvelopePool.Return(batch);
+        }
     }
 
     private void OnFailed(Guid requestGuid, EventEnvelope[] batch, int durable, SendOutcome outcome, bool recordWritten)
@@ -159,6 +165,10 @@ internal sealed class EgressController
             Interlocked.Add(ref _counters.DroppedSendFailed, dropped);
             _instantEventsDone(dropped);
             DeliveryEpochs.Complete(Select(batch, durable: false, dropped));
+
+            // Dropped for good (QoS0 is never retried): the pool gets them back. Only QoS1 envelopes go on below,
+            // and the release record above looks at QoS1 envelopes only.
+            EnvelopePool.Return(batch);
         }
 
         Log.BatchFailed(_logger, requestGuid, batch.Length, outcome.Result.ToString(), outcome.Detail, durable, decision.Delay, dropped);

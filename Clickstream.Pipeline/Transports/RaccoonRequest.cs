@@ -53,7 +53,7 @@ internal struct RaccoonRequest : IDisposable
         var request = new SendEventRequest { ReqGuid = requestGuid.ToString(), SentTime = Timestamp.FromDateTimeOffset(sentTime) };
         foreach (var e in events)
         {
-            request.Events.Add(new Event { EventBytes = UnsafeByteOperations.UnsafeWrap(e.Bytes), Type = e.TypeInfo.Type });
+            request.Events.Add(new Event { EventBytes = UnsafeByteOperations.UnsafeWrap(e.Payload), Type = e.TypeInfo.Type });
         }
 
         return request;

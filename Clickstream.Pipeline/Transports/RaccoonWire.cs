@@ -60,14 +60,15 @@ internal static class RaccoonWire
         foreach (var e in events)
         {
             destination[pos++] = RequestEventTag;
-            var eventSize = EventSize(e.Bytes.Length, e.TypeInfo.TypeUtf8.Length);
+            var payload = e.Payload.Span;
+            var eventSize = EventSize(payload.Length, e.TypeInfo.TypeUtf8.Length);
             pos += WriteVarint(destination[pos..], (ulong)eventSize);
-            if (e.Bytes.Length > 0)
+            if (payload.Length > 0)
             {
                 destination[pos++] = EventBytesTag;
-                pos += WriteVarint(destination[pos..], (ulong)e.Bytes.Length);
-                e.Bytes.CopyTo(destination[pos..]);
-                pos += e.Bytes.Length;
+                pos += WriteVarint(destination[pos..], (ulong)payload.Length);
+                payload.CopyTo(destination[pos..]);
+                pos += payload.Length;
             }
 
             var type = e.TypeInfo.TypeUtf8;
