@@ -41,6 +41,10 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _settings = settings;
         _logger = settings.LoggerFactory.CreateLogger("Clickstream.Pipeline");
         _types = new EventTypeRegistry(settings.InstantEventTypes, settings.EventGroup);
+        if (settings.InstantEventTypes.Count > 0)
+        {
+            EnvelopePool.KeepUpTo(settings.MaxQueuedEvents);
+        }
         _store = EventStore.Open(EventStoreOptions.From(settings), _counters, _logger);
         try
         {

@@ -9,6 +9,9 @@ namespace Clickstream.Pipeline.Tests.Processing;
 [NonParallelizable]
 public class EnvelopePoolTests
 {
+    [SetUp]
+    public void KeepEnough() => EnvelopePool.KeepUpTo(1_000);
+
     [Test]
     public void Returned_envelope_is_cleared_and_rented_again_with_the_new_payload()
     {

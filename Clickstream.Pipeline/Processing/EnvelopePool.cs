@@ -14,9 +14,11 @@ internal static class EnvelopePool
     /// <summary>Payload buffers larger than this are dropped on return, not kept in the pool.</summary>
     public const int MaxKeptBufferBytes = 4096;
 
-    // Enough for MaxQueuedEvents' default of QoS0 events in flight; beyond it returned envelopes are collected.
-    private const int MaxKept = 32_768;
     private const int MagazineSize = 64;
+
+    // At most as many envelopes as the largest MaxQueuedEvents of the pipelines created: QoS0 events in memory are
+    // bounded by it already, so the pool never keeps more than the app allowed in flight at its peak.
+    private static int s_maxKept = MagazineSize;
 
     private static readonly Lock s_lock = new();
     private static readonly Stack<EventEnvelope> s_free = new();
@@ -36,6 +38,22 @@ internal static class EnvelopePool
             {
                 return s_free.Count;
             }
+        }
+    }
+
+    /// <summary>Lets the pool keep up to <paramref name="maxQueuedEvents"/> envelopes (a pipeline's QoS0 bound).</summary>
+    public static void KeepUpTo(int maxQueuedEvents)
+    {
+        var current = Volatile.Read(ref s_maxKept);
+        while (maxQueuedEvents > current)
+        {
+            var seen = Interlocked.CompareExchange(ref s_maxKept, maxQueuedEvents, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
         }
     }
 
@@ -94,7 +112,7 @@ internal static class EnvelopePool
                 }
 
                 e.IsRented = false;
-                if (s_free.Count < MaxKept)
+                if (s_free.Count < s_maxKept)
                 {
                     s_free.Push(e);
                 }
