@@ -16,9 +16,15 @@ internal sealed record CliResult(int ExitCode, string Output, string Errors);
 /// </summary>
 internal static class CliRunner
 {
-    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default, CommandHooks? hooks = null)
+    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default, CommandHooks? hooks = null, bool interactive = false)
     {
         using var output = new TestConsole().Width(250);
+        if (interactive)
+        {
+            // As a terminal: the live displays draw.
+            output.Interactive();
+        }
+
         using var errors = new TestConsole().Width(250);
         var guard = cancellationToken.CanBeCanceled ? cancellationToken : Timeouts.Guard(120);
         var exitCode = await CliApp.RunAsync(args, output, errors, guard, hooks);

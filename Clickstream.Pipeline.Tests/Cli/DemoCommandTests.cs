@@ -17,6 +17,19 @@ public class DemoCommandTests
         }
     }
 
+    [Test]
+    public async Task Demo_on_a_terminal_draws_the_live_progress_bar_and_counter_table()
+    {
+        var result = await CliRunner.RunAsync(["demo", "--events", "400", "--batch-size", "50", "--producers", "2"], interactive: true);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.Output + result.Errors);
+            Assert.That(result.Output, Does.Contain("QoS1 phase  ").And.Contain("200 / 200 acknowledged"), "the bar, full at the end");
+            Assert.That(result.Output, Does.Contain("pending on disk").And.Contain("batches ok / failed / retried"), "the live table's columns");
+        }
+    }
+
     [TestCase(new[] { "--events", "0" }, "--events must be from 1", TestName = "Demo_events_zero_is_a_usage_error_naming_the_option")]
     [TestCase(new[] { "--events", "lots" }, "--events has a value that is not valid", TestName = "Demo_events_not_a_number_is_a_usage_error_naming_the_option")]
     [TestCase(new[] { "--qos0-share", "1.5" }, "--qos0-share must be a number from 0 to 1", TestName = "Demo_share_over_1_is_a_usage_error_naming_the_option")]
