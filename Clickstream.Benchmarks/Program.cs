@@ -1,25 +1,28 @@
-// dotnet run -c Release --project Clickstream.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*' --job short]
-// dotnet run -c Release --project Clickstream.Benchmarks -- --smoke    (every benchmark once, BenchmarkDotNet's Dry job: for CI)
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
+// dotnet run -c Release --project Clickstream.Benchmarks -- report            the whole suite; rewrites BENCHMARKS.md and docs/benchmarks/e2e.png
+// dotnet run -c Release --project Clickstream.Benchmarks -- report --smoke    the same with tiny sizes, written to a temp folder: for CI
+// dotnet run -c Release --project Clickstream.Benchmarks -- --smoke           the same as report --smoke
+// dotnet run -c Release --project Clickstream.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*Ingest*' --job short]
 using BenchmarkDotNet.Running;
 using Clickstream.Benchmarks;
+using Clickstream.Benchmarks.Harness;
+using Clickstream.Benchmarks.Report;
 
-const string SmokeFlag = "--smoke";
-
-IConfig? config = null;
-if (Array.IndexOf(args, SmokeFlag) >= 0)
+if (args is [ChildProcess.Command, .. var childArgs])
 {
-    // One launch, one iteration per benchmark: checks that every benchmark still builds and runs, measures nothing.
-    config = DefaultConfig.Instance.AddJob(Job.Dry);
-    args = Array.FindAll(args, a => a != SmokeFlag);
-    if (Array.IndexOf(args, "--filter") < 0)
-    {
-        args = [.. args, "--filter", "*"];
-    }
+    return await ChildProcess.MainAsync(childArgs);
 }
 
-var summaries = BenchmarkSwitcher.FromAssembly(typeof(TrackAsyncBenchmarks).Assembly).Run(args, config);
+if (args is ["report", .. var reportArgs])
+{
+    return await SuiteRunner.RunAsync(reportArgs);
+}
+
+if (args is ["--smoke", .. var smokeArgs])
+{
+    return await SuiteRunner.RunAsync(["--smoke", .. smokeArgs]);
+}
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(TrackAsyncBenchmarks).Assembly).Run(args);
 foreach (var summary in summaries)
 {
     if (summary.HasCriticalValidationErrors || Array.Exists(summary.Reports.ToArray(), r => !r.Success))

@@ -1,6 +1,10 @@
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
+using Clickstream.Benchmarks.Harness;
 using Clickstream.Benchmarks.Support;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Logs;
 using Clickstream.Pipeline;
 using Clickstream.Samples;
 
@@ -8,13 +12,15 @@ namespace Clickstream.Benchmarks;
 
 /// <summary>
 /// The cost of one <see cref="ClickstreamPipeline.TrackAsync"/> call with a ~200-byte page view, from one caller,
-/// against a pipeline delivering to a real collector in process; a channel write is the floor to compare with.
+/// against a pipeline delivering to the counting stub in another process; the peer is OpenTelemetry .NET logs (one
+/// <c>ILogger</c> record with the page view's fields into a <c>BatchLogRecordExportProcessor</c> with the OTLP
+/// exporter, http/protobuf, to the same stub); a channel write is the floor to compare with.
 /// </summary>
 /// <remarks>
 /// Each method makes several calls per invocation (<c>OperationsPerInvoke</c>, results are per call) so that all
 /// three share one job, and so one <see cref="IterationCleanup"/>, with the ratio to the baseline intact.
-/// Allocated bytes are counted process-wide by BenchmarkDotNet: they include the pipeline's background stages
-/// and the collector handling the same events, not only the caller's thread.
+/// Allocated bytes are counted process-wide by BenchmarkDotNet: they include the pipeline's (and the peer's)
+/// background stages sending the same events, not only the caller's thread; the stub runs in its own process.
 /// </remarks>
 [MemoryDiagnoser]
 [InvocationCount(Invocations)]
@@ -30,6 +36,10 @@ public class TrackAsyncBenchmarks
     private PipelineFixture? _fixture;
     private ClickstreamPipeline? _instant;
     private ClickstreamPipeline? _durable;
+    private BatchLogRecordExportProcessor? _otelProcessor;
+    private ILoggerFactory? _otelFactory;
+    private ILogger? _otelLogger;
+    private long _otelRecords;
 
     [GlobalSetup]
     public async Task SetupAsync()
@@ -44,6 +54,11 @@ public class TrackAsyncBenchmarks
             o.MaxQueuedEvents = 4 * Invocations * InstantCalls;
         });
         _durable = _fixture.CreatePipeline("qos1");
+
+        // The peer's queue is far above one iteration's records too: a full queue drops, and that is not the measure.
+        _otelProcessor = DeliveryRuns.CreateOtlpProcessor(_fixture.Stub.Addresses.LogsEndpoint, 4 * Invocations * InstantCalls);
+        _otelFactory = LoggerFactory.Create(logging => logging.AddOpenTelemetry(o => o.AddProcessor(_otelProcessor)));
+        _otelLogger = _otelFactory.CreateLogger("Clickstream.Benchmarks");
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ChannelWrites)]
@@ -65,6 +80,17 @@ public class TrackAsyncBenchmarks
         {
             await _instant!.TrackAsync(_event);
         }
+    }
+
+    [Benchmark(OperationsPerInvoke = InstantCalls)]
+    public void OpenTelemetryLog()
+    {
+        for (var i = 0; i < InstantCalls; i++)
+        {
+            PeerLog.PageViewed(_otelLogger!, _event);
+        }
+
+        _otelRecords += InstantCalls;
     }
 
     [Benchmark(OperationsPerInvoke = DurableCalls)]
@@ -90,6 +116,8 @@ public class TrackAsyncBenchmarks
         {
             throw new InvalidOperationException($"{dropped} QoS0 events were dropped on overflow: the benchmark measured the drop path.");
         }
+
+        _otelProcessor!.ForceFlush();
     }
 
     [GlobalCleanup]
@@ -104,6 +132,14 @@ public class TrackAsyncBenchmarks
             }
         }
 
-        await _fixture!.DisposeAsync();
+        // Every record the peer was given must have reached the stub: a dropped one would flatter its cost.
+        _otelProcessor!.ForceFlush();
+        var received = (await _fixture!.Stub.GetCountsAsync()).LogRecords;
+        _otelFactory!.Dispose();
+        await _fixture.DisposeAsync();
+        if (received < _otelRecords)
+        {
+            throw new InvalidOperationException($"OpenTelemetry delivered {received} of {_otelRecords} records: it dropped some, the measure is void.");
+        }
     }
 }

@@ -12,7 +12,11 @@ namespace Clickstream.Benchmarks.Support;
 internal static class QoS1Ingest
 {
     /// <summary><paramref name="events"/> TrackAsync calls in all, made by <paramref name="producers"/> concurrent callers.</summary>
-    public static Task ProduceAsync(ClickstreamPipeline pipeline, PageView @event, int events, int producers)
+    public static Task ProduceAsync(ClickstreamPipeline pipeline, PageView @event, int events, int producers) =>
+        ProduceAsync(pipeline, [@event], events, producers);
+
+    /// <summary>The same, cycling through <paramref name="sample"/>.</summary>
+    public static Task ProduceAsync(ClickstreamPipeline pipeline, PageView[] sample, int events, int producers)
     {
         var remaining = events;
         var tasks = new Task[producers];
@@ -25,9 +29,10 @@ internal static class QoS1Ingest
 
         async Task ProduceOneAsync()
         {
-            while (Interlocked.Decrement(ref remaining) >= 0)
+            int i;
+            while ((i = Interlocked.Decrement(ref remaining)) >= 0)
             {
-                await pipeline.TrackAsync(@event);
+                await pipeline.TrackAsync(sample[i % sample.Length]);
             }
         }
     }

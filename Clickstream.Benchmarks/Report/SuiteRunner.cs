@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkReport = BenchmarkDotNet.Reports.BenchmarkReport;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.NoEmit;
+using Clickstream.Benchmarks.Harness;
+using Clickstream.Benchmarks.Support;
+
+namespace Clickstream.Benchmarks.Report;
+
+/// <summary>
+/// <c>report</c>: the whole suite in one command. End-to-end delivery (pipeline, OpenTelemetry, raw HttpClient; each
+/// run in its own child process, contenders alternated, medians reported), each transport, an EventPipe allocation
+/// profile, the backlog drain, then BenchmarkDotNet's caller-cost and durable-ingest classes; finally BENCHMARKS.md
+/// and docs/benchmarks/e2e.png are rewritten from this run's numbers.
+/// </summary>
+internal static class SuiteRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = SuiteOptions.Parse(args);
+        var output = options.Output ?? (options.Smoke ? Directory.CreateTempSubdirectory("clickstream-bench-smoke-").FullName : RepositoryRoot.Find());
+        var results = new SuiteResults { Options = options, StartedUtc = DateTime.UtcNow };
+        var clock = Stopwatch.StartNew();
+
+        await using (var stub = await StubProcess.StartAsync())
+        {
+            await RunDeliveryAsync(stub.Addresses, options, results);
+            await RunProfilesAsync(stub.Addresses, options, results, output);
+            await RunBacklogAsync(stub.Addresses, options, results);
+        }
+
+        RunBenchmarkDotNet(options, results);
+        results.Duration = clock.Elapsed;
+
+        var problems = ResultsMarkdown.Write(results, output);
+        Console.WriteLine($"Wrote {Path.Combine(output, ResultsMarkdown.FileName)} and {Path.Combine(output, E2eChart.RelativePath)} in {clock.Elapsed:mm\\:ss}.");
+        foreach (var problem in problems)
+        {
+            Console.Error.WriteLine($"error: {problem}");
+        }
+
+        if (options.Smoke && options.Output is null)
+        {
+            // The smoke run proves that the report and the chart are written; nobody reads them.
+            problems.AddRange(ResultsMarkdown.Missing(output));
+            Directory.Delete(output, recursive: true);
+        }
+
+        return problems.Count == 0 ? 0 : 1;
+    }
+
+    private static async Task RunDeliveryAsync(StubAddresses stub, SuiteOptions options, SuiteResults results)
+    {
+        for (var run = 1; run <= options.Runs; run++)
+        {
+            foreach (var contender in Contenders.Delivery)
+            {
+                results.Delivery.Add(await MeasureAsync(contender, options.Events, stub, $"run {run}/{options.Runs}"));
+            }
+
+            foreach (var contender in Contenders.Transports)
+            {
+                results.Transports.Add(await MeasureAsync(contender, options.TransportEvents, stub, $"run {run}/{options.Runs}"));
+            }
+        }
+    }
+
+    private static async Task<Measurement> MeasureAsync(string contender, int events, StubAddresses stub, string label)
+    {
+        var measurement = await ChildProcess.RunAsync(contender, events, stub);
+        Console.WriteLine($"{label} {contender,-22} {measurement.EventsPerSecond,12:N0} events/s {measurement.BytesPerEvent,8:N0} B/event  gen0/1/2 {measurement.Gen0}/{measurement.Gen1}/{measurement.Gen2}  delivered {measurement.Delivered:N0}/{measurement.Events:N0}");
+        return measurement;
+    }
+
+    private static async Task RunProfilesAsync(StubAddresses stub, SuiteOptions options, SuiteResults results, string output)
+    {
+        var folder = Path.Combine(output, "BenchmarkDotNet.Artifacts", "profiles");
+        Directory.CreateDirectory(folder);
+        foreach (var contender in (string[])[Contenders.PipelineQoS0, Contenders.OpenTelemetry])
+        {
+            var trace = Path.Combine(folder, contender + ".nettrace");
+            var profile = await AllocationProfile.RunAsync(contender, options.ProfileEvents, stub, trace);
+            results.Profiles.Add(profile);
+            Console.WriteLine($"profile {contender}: {trace}; top types: {string.Join(", ", profile.Types.Take(5).Select(t => $"{t.Type} {t.Share:P0}"))}");
+        }
+    }
+
+    private static async Task RunBacklogAsync(StubAddresses stub, SuiteOptions options, SuiteResults results)
+    {
+        var folder = Directory.CreateTempSubdirectory("clickstream-backlog-");
+        try
+        {
+            results.BacklogWrite = await ChildProcess.RunAsync(Contenders.BacklogWrite, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10));
+            Console.WriteLine($"backlog: {results.BacklogWrite.Delivered:N0} events stored in {results.BacklogWrite.Seconds:F1} s");
+            results.BacklogDrain = await ChildProcess.RunAsync(Contenders.BacklogDrain, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10));
+            Console.WriteLine($"backlog: {results.BacklogDrain.Delivered:N0} of {results.BacklogDrain.Events:N0} drained in {results.BacklogDrain.Seconds:F1} s, peak working set {results.BacklogDrain.PeakWorkingSetMB:F0} MB");
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static void RunBenchmarkDotNet(SuiteOptions options, SuiteResults results)
+    {
+        var job = options.Smoke
+            ? Job.Dry.WithToolchain(InProcessNoEmitToolchain.Instance)
+            : Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(6);
+        var config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        var summaries = BenchmarkRunner.Run([typeof(TrackAsyncBenchmarks), typeof(StoreIngestBenchmarks)], config);
+        foreach (var summary in summaries)
+        {
+            if (summary.HasCriticalValidationErrors)
+            {
+                results.Problems.Add($"BenchmarkDotNet refused {summary.Title}: {string.Join("; ", summary.ValidationErrors.Select(e => e.Message))}");
+            }
+
+            foreach (var report in summary.Reports)
+            {
+                if (!report.Success)
+                {
+                    results.Problems.Add($"{report.BenchmarkCase.DisplayInfo} failed to run.");
+                }
+            }
+
+            var rows = summary.BenchmarksCases.Length > 0 && summary.BenchmarksCases[0].Descriptor.Type == typeof(TrackAsyncBenchmarks) ? results.CallerCost : results.Ingest;
+            foreach (var report in summary.Reports)
+            {
+                rows.Add(ToRow(report));
+            }
+        }
+    }
+
+    private static BenchmarkRow ToRow(BenchmarkReport report) => new(
+        report.BenchmarkCase.Descriptor.WorkloadMethod.Name,
+        report.BenchmarkCase.Parameters.DisplayInfo,
+        report.ResultStatistics?.Mean ?? double.NaN,
+        report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase));
+}
