@@ -26,7 +26,7 @@ namespace Clickstream.Benchmarks;
 [InvocationCount(Invocations)]
 public class TrackAsyncBenchmarks
 {
-    private const int Invocations = 200;
+    private const int Invocations = 50;
     private const int ChannelWrites = 10_000;
     private const int InstantCalls = 1_000;
     private const int DurableCalls = 2;

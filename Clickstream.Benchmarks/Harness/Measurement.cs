@@ -8,7 +8,7 @@ namespace Clickstream.Benchmarks.Harness;
 /// (<see cref="Format"/>) that the parent reads back (<see cref="TryParse"/>).
 /// </summary>
 internal sealed record Measurement(
-    string Contender, long Events, double Seconds, long AllocatedBytes, int Gen0, int Gen1, int Gen2, long Delivered, double PeakWorkingSetMB = 0)
+    string Contender, long Events, double Seconds, long AllocatedBytes, int Gen0, int Gen1, int Gen2, long Delivered, double CpuSeconds, double PeakWorkingSetMB = 0)
 {
     private const string Prefix = "MEASUREMENT ";
 
@@ -16,9 +16,12 @@ internal sealed record Measurement(
 
     public double BytesPerEvent => (double)AllocatedBytes / Events;
 
+    /// <summary>The process's CPU time (user + system, all threads) per event: less noisy than wall time on a shared machine.</summary>
+    public double CpuMicrosecondsPerEvent => CpuSeconds * 1e6 / Events;
+
     public string Format() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Prefix}{Contender} {Events} {Seconds:R} {AllocatedBytes} {Gen0} {Gen1} {Gen2} {Delivered} {PeakWorkingSetMB:R}");
+        $"{Prefix}{Contender} {Events} {Seconds:R} {AllocatedBytes} {Gen0} {Gen1} {Gen2} {Delivered} {CpuSeconds:R} {PeakWorkingSetMB:R}");
 
     public static bool TryParse(string line, out Measurement? measurement)
     {
@@ -31,16 +34,21 @@ internal sealed record Measurement(
         var f = line[Prefix.Length..].Split(' ');
         var c = CultureInfo.InvariantCulture;
         measurement = new Measurement(
-            f[0], long.Parse(f[1], c), double.Parse(f[2], c), long.Parse(f[3], c), int.Parse(f[4], c), int.Parse(f[5], c), int.Parse(f[6], c), long.Parse(f[7], c), double.Parse(f[8], c));
+            f[0], long.Parse(f[1], c), double.Parse(f[2], c), long.Parse(f[3], c), int.Parse(f[4], c), int.Parse(f[5], c), int.Parse(f[6], c), long.Parse(f[7], c), double.Parse(f[8], c), double.Parse(f[9], c));
         return true;
     }
 }
 
 /// <summary>Process-wide allocation and collection counters, read before and after a measured run.</summary>
-internal readonly record struct GcSnapshot(long Allocated, int Gen0, int Gen1, int Gen2, long Timestamp)
+internal readonly record struct GcSnapshot(long Allocated, int Gen0, int Gen1, int Gen2, TimeSpan Cpu, long Timestamp)
 {
     public static GcSnapshot Take() => new(
-        GC.GetTotalAllocatedBytes(precise: true), GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), System.Diagnostics.Stopwatch.GetTimestamp());
+        GC.GetTotalAllocatedBytes(precise: true),
+        GC.CollectionCount(0),
+        GC.CollectionCount(1),
+        GC.CollectionCount(2),
+        Environment.CpuUsage.TotalTime,
+        System.Diagnostics.Stopwatch.GetTimestamp());
 
     public Measurement Until(GcSnapshot end, string contender, long events, long delivered) => new(
         contender,
@@ -50,5 +58,6 @@ internal readonly record struct GcSnapshot(long Allocated, int Gen0, int Gen1, i
         end.Gen0 - Gen0,
         end.Gen1 - Gen1,
         end.Gen2 - Gen2,
-        delivered);
+        delivered,
+        (end.Cpu - Cpu).TotalSeconds);
 }

@@ -62,6 +62,7 @@ internal sealed class SuiteResults
             Median(mine, m => m.Gen0),
             Median(mine, m => m.Gen1),
             Median(mine, m => m.Gen2),
+            Median(mine, m => m.CpuMicrosecondsPerEvent),
             mine[0].Events,
             delivered);
     }
@@ -81,7 +82,7 @@ internal sealed class SuiteResults
 
 /// <summary>A contender's medians over its runs; <see cref="AllDelivered"/> when the stub counted every event of every run.</summary>
 internal sealed record ContenderSummary(
-    string Contender, int Runs, double EventsPerSecond, double BytesPerEvent, double Gen0, double Gen1, double Gen2, long Events, bool AllDelivered);
+    string Contender, int Runs, double EventsPerSecond, double BytesPerEvent, double Gen0, double Gen1, double Gen2, double CpuMicrosecondsPerEvent, long Events, bool AllDelivered);
 
 /// <summary>One BenchmarkDotNet result: method, parameters, mean per operation, allocated bytes per operation.</summary>
 internal sealed record BenchmarkRow(string Method, string Parameters, double MeanNanoseconds, double? AllocatedBytes)
