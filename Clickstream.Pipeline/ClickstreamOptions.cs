@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net.Security;
 using Microsoft.Extensions.Logging;
 
@@ -174,6 +175,25 @@ public sealed class ClickstreamOptions
 
     /// <summary>Where the pipeline logs. The default value is <see langword="null"/> (no logging).</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Creates the pipeline's <see cref="Meter"/> (named <c>Clickstream.Pipeline</c>), e.g. the host's from dependency
+    /// injection, so that its metrics reach the app's listeners. The default value is <see langword="null"/>: the
+    /// pipeline creates its own <see cref="Meter"/> and disposes it with the pipeline. Each pipeline's meter carries
+    /// the tag <c>clickstream.pipeline.instance</c> (1, 2, ... in creation order), so several pipelines of one process
+    /// report apart.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>
+    /// Receives the pipeline's health events (<see cref="ClickstreamHealthEvent"/>: batch created, sent,
+    /// acknowledged, failed, events dropped, connection failed...) to forward them elsewhere. Called serially, on
+    /// the pipeline's threads, once per batch or per failure, never once per event: keep it short and do not block.
+    /// Whatever it throws is caught, counted and logged once; <see cref="IObserver{T}.OnCompleted"/> is called when
+    /// the pipeline is disposed. The default value is <see langword="null"/>: health events are only counted
+    /// (the <c>clickstream.health.events</c> instrument).
+    /// </summary>
+    public IObserver<ClickstreamHealthEvent>? HealthObserver { get; set; }
 
     /// <summary>
     /// An <see cref="HttpMessageHandler"/> for the HTTP and gRPC transports (a proxy, a test handler). The

@@ -33,6 +33,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly EgressController _egress;
     private readonly EventProcessor _processor;
     private readonly ReachabilityMonitor _reachability;
+    private readonly HealthReporter _health;
+    private readonly PipelineMetrics _metrics;
     private long _instantInMemory;
     private int _disposed;
 
@@ -48,10 +50,12 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _store = EventStore.Open(EventStoreOptions.From(settings), _counters, _logger);
         try
         {
+            _health = new HealthReporter(settings.HealthObserver, _counters, settings.TimeProvider, _logger);
+            _metrics = new PipelineMetrics(settings.MeterFactory, _counters, _types, _health, () => Volatile.Read(ref _instantInMemory), () => _store.InMemoryCount);
             var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
             _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger);
             _transport = transportFactory(settings);
-            _reachability = new ReachabilityMonitor(settings, _scheduler, new ReachabilityProbe(settings), _counters, _logger);
+            _reachability = new ReachabilityMonitor(settings, _scheduler, new ReachabilityProbe(settings), _counters, _logger, _health);
             _egress = new EgressController(
                 _transport,
                 _store,
@@ -63,7 +67,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.MaxInFlightBatches : settings.MaxConcurrentRequests,
                 settings.TimeProvider,
                 _logger,
-                OnInstantEventsDone);
+                OnInstantEventsDone,
+                new EgressDiagnostics(_metrics, _health, _counters, settings));
             _processor = new EventProcessor(
                 _store.LastId,
                 epochs,
@@ -76,6 +81,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         }
         catch
         {
+            _metrics?.Dispose();
             _store.Dispose();
             throw;
         }
@@ -250,12 +256,17 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _store.Dispose();
         _transport.Dispose();
         Interlocked.Add(ref _counters.DroppedShutdown, Interlocked.Exchange(ref _instantInMemory, 0));
+        _health.Complete();
+        _metrics.Dispose();
         _counters.NotifyChanged();
         Log.Stopped(_logger);
     }
 
     /// <summary>The live counters, for tests that wait for a condition without polling.</summary>
     internal PipelineCounters Counters => _counters;
+
+    /// <summary>The <c>clickstream.pipeline.instance</c> tag of this pipeline's meter.</summary>
+    internal string MetricsInstance => _metrics.Instance;
 
     /// <summary>Events waiting in the scheduler while the network is unreachable.</summary>
     internal int HeldEvents => _scheduler.HeldCount;

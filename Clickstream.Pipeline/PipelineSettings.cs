@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net.Security;
 using System.Text;
@@ -38,6 +39,8 @@ internal sealed class PipelineSettings
         Headers = o.Headers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         TimeProvider = o.TimeProvider;
         LoggerFactory = o.LoggerFactory ?? NullLoggerFactory.Instance;
+        MeterFactory = o.MeterFactory;
+        HealthObserver = o.HealthObserver;
         HttpMessageHandler = o.HttpMessageHandler;
         Transport = o.Transport;
         AuthorizationProvider = o.AuthorizationProvider;
@@ -72,6 +75,8 @@ internal sealed class PipelineSettings
     public FrozenDictionary<string, string> Headers { get; }
     public TimeProvider TimeProvider { get; }
     public ILoggerFactory LoggerFactory { get; }
+    public IMeterFactory? MeterFactory { get; }
+    public IObserver<ClickstreamHealthEvent>? HealthObserver { get; }
     public HttpMessageHandler? HttpMessageHandler { get; }
     public ClickstreamTransport Transport { get; }
     public Func<CancellationToken, ValueTask<string>>? AuthorizationProvider { get; }

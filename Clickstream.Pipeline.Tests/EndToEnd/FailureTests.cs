@@ -179,25 +179,6 @@ public class FailureTests : PipelineTestBase
         }
     }
 
-    /// <summary>Answers 400 for any request that carries the poison payload, as a server refusing a bad event does.</summary>
-    private sealed class RefusingTransport(IEventTransport inner, string poison) : IEventTransport
-    {
-        public Task<SendOutcome> SendAsync(Guid requestGuid, EventEnvelope[] events, CancellationToken cancellationToken)
-        {
-            foreach (var e in events)
-            {
-                if (Convert.ToBase64String(e.Bytes) == poison)
-                {
-                    return Task.FromResult(new SendOutcome(SendResult.Rejected, 400, "cannot deserialize event"));
-                }
-            }
-
-            return inner.SendAsync(requestGuid, events, cancellationToken);
-        }
-
-        public void Dispose() => inner.Dispose();
-    }
-
     /// <summary>Throws from its first send, as a bug in a transport would; the real transport after that.</summary>
     private sealed class ThrowOnceTransport(IEventTransport inner) : IEventTransport
     {

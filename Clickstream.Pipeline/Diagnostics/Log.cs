@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Information, "Server reachable again; batches resume")]
     public static partial void ServerReachable(ILogger logger);
 
+    [LoggerMessage(12, LogLevel.Warning, "The health observer threw; its exceptions are caught and counted, and only this first one is logged")]
+    public static partial void HealthObserverFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(9, LogLevel.Error, "Event {EventGuid} of type {Type} was refused by the server ({Status}: {Reason}) and moved to the dead letters")]
     public static partial void EventDeadLettered(ILogger logger, Guid eventGuid, string type, int status, string? reason);
 

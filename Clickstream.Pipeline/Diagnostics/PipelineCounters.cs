@@ -22,6 +22,12 @@ internal sealed class PipelineCounters
     public long BatchesAcknowledged;
     public long BatchesFailed;
     public long BatchesRetried;
+
+    /// <summary>Failed requests by kind, indexed by <see cref="Transports.SendResult"/>; their sum is <see cref="BatchesFailed"/>.</summary>
+    public readonly long[] BatchesFailedByKind = new long[Telemetry.ResultCount];
+
+    /// <summary>Events in requests sent and not answered yet.</summary>
+    public long EventsInFlight;
     public long StoreCommits;
     public long StoreErrors;
     public long BatchesSplit;

@@ -29,6 +29,7 @@ internal sealed class EgressController
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Action<int> _instantEventsDone;
+    private readonly EgressDiagnostics _diagnostics;
 
     public EgressController(
         IEventTransport transport,
@@ -40,8 +41,10 @@ internal sealed class EgressController
         int maxConcurrentRequests,
         TimeProvider timeProvider,
         ILogger logger,
-        Action<int> instantEventsDone)
+        Action<int> instantEventsDone,
+        EgressDiagnostics diagnostics)
     {
+        _diagnostics = diagnostics;
         _transport = transport;
         _store = store;
         _scheduler = scheduler;
@@ -76,6 +79,7 @@ internal sealed class EgressController
                 return;
             }
 
+            _diagnostics.BatchCreated(batch.Length);
             var requestGuid = Guid.NewGuid();
             var durable = CountDurable(batch);
             if (durable > 0)
@@ -94,7 +98,7 @@ internal sealed class EgressController
 
             Interlocked.Increment(ref _counters.BatchesSent);
             Interlocked.Add(ref _counters.EventsSent, batch.Length);
-            var outcome = await _transport.SendAsync(requestGuid, batch, _shutdown.Token).ConfigureAwait(false);
+            var outcome = await _diagnostics.SendAsync(_transport, requestGuid, batch, _shutdown.Token).ConfigureAwait(false);
             _reachability.OnOutcome(outcome);
             if (outcome.IsAcknowledged)
             {
@@ -132,6 +136,7 @@ internal sealed class EgressController
             }
         }
 
+        _diagnostics.BatchAcknowledged(requestGuid, batch.Length);
         Interlocked.Increment(ref _counters.BatchesAcknowledged);
         Interlocked.Add(ref _counters.EventsAcknowledged, batch.Length);
         if (batch.Length > durable)
@@ -185,7 +190,9 @@ internal sealed class EgressController
             }
         }
 
-        // Counted last: once BatchesFailed shows the failure, its retry timer or its halves exist.
+        // Counted last: once BatchesFailed shows the failure, its retry timer or its halves exist, and it was reported.
+        Interlocked.Increment(ref _counters.BatchesFailedByKind[(int)outcome.Result]);
+        _diagnostics.BatchFailed(requestGuid, batch.Length, outcome);
         Interlocked.Increment(ref _counters.BatchesFailed);
         _counters.NotifyChanged();
     }
@@ -214,6 +221,7 @@ internal sealed class EgressController
         try
         {
             await _store.DeadLetterAsync(envelope, $"{outcome.Result} {outcome.StatusCode}: {outcome.Detail}").ConfigureAwait(false);
+            _diagnostics.EventDeadLettered(outcome);
             Interlocked.Increment(ref _counters.DeadLettered);
             Log.EventDeadLettered(_logger, envelope.EventGuid, envelope.TypeInfo.Type, outcome.StatusCode, outcome.Detail);
             DeliveryEpochs.Complete([envelope]);
@@ -276,6 +284,7 @@ internal sealed class EgressController
                 return;
             }
 
+            owner._diagnostics.BatchRetried(events.Length);
             Interlocked.Increment(ref owner._counters.BatchesRetried);
             owner._scheduler.EnqueueRange(events);
         }

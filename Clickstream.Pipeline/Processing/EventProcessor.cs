@@ -203,6 +203,8 @@ internal sealed class EventProcessor : IThreadPoolWorkItem
                 return;
             }
 
+            envelope.TypeInfo.CountTracked();
+
             // A QoS0 caller was answered when the event was accepted; only a QoS1 caller still waits, and
             // its event is neither stored nor sent once its token is cancelled.
             if (envelope.Durable && envelope.CancellationToken.IsCancellationRequested)

@@ -8,6 +8,8 @@ namespace Clickstream.Pipeline.Processing;
 /// </summary>
 internal sealed class EventTypeInfo
 {
+    private long _tracked;
+
     public EventTypeInfo(string type, bool durable)
     {
         Type = type;
@@ -21,6 +23,15 @@ internal sealed class EventTypeInfo
     /// <summary><see cref="Type"/> as UTF-8, written as is into every request.</summary>
     public byte[] TypeUtf8 { get; }
 
+    /// <summary>Events of this type taken in by the processor (the <c>clickstream.events.tracked</c> instrument).</summary>
+    public long Tracked => Volatile.Read(ref _tracked);
+
     /// <summary>QoS1 (stored before TrackAsync completes) when true; QoS0 (memory only) when false.</summary>
     public bool Durable { get; }
+
+    /// <summary>
+    /// Counts one event. Called by the processor only, whose block runs one event at a time: a plain increment,
+    /// no atomic operation on the event path (Dataflow orders its runs; readers use <see cref="Volatile"/>).
+    /// </summary>
+    public void CountTracked() => _tracked++;
 }

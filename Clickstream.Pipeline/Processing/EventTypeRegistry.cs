@@ -25,6 +25,9 @@ internal sealed class EventTypeRegistry
     public EventTypeInfo Get(MessageDescriptor descriptor) =>
         _byDescriptor.TryGetValue(descriptor, out var info) ? info : _byDescriptor.GetOrAdd(descriptor, Create);
 
+    /// <summary>The types of the events tracked so far (not those read back from the store), for the metrics.</summary>
+    public ICollection<EventTypeInfo> Tracked => _byDescriptor.Values;
+
     /// <summary>The type of an event read back from the store: always QoS1, whatever the options say now.</summary>
     public EventTypeInfo GetStored(string type) =>
         _storedByType.TryGetValue(type, out var info) ? info : _storedByType.GetOrAdd(type, static t => new EventTypeInfo(t, durable: true));

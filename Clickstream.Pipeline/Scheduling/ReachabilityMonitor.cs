@@ -25,6 +25,7 @@ internal sealed class ReachabilityMonitor : IDisposable
     private readonly TimeProvider _timeProvider;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
+    private readonly HealthReporter _health;
     private readonly JitteredBackoff _probeBackoff;
     private readonly bool _watchOs;
     private readonly ITimer _probeTimer;
@@ -38,8 +39,9 @@ internal sealed class ReachabilityMonitor : IDisposable
     /// <summary>Network failures or timeouts in a row that mark the server unreachable.</summary>
     public const int FailuresToTrip = 3;
 
-    public ReachabilityMonitor(PipelineSettings settings, EventScheduler scheduler, ReachabilityProbe probe, PipelineCounters counters, ILogger logger)
+    public ReachabilityMonitor(PipelineSettings settings, EventScheduler scheduler, ReachabilityProbe probe, PipelineCounters counters, ILogger logger, HealthReporter health)
     {
+        _health = health;
         _scheduler = scheduler;
         _probe = probe;
         _app = settings.Reachability;
@@ -100,6 +102,7 @@ internal sealed class ReachabilityMonitor : IDisposable
             _serverDown = true;
             Interlocked.Increment(ref _counters.UnreachablePeriods);
             Log.ServerUnreachable(_logger, _failuresInARow, outcome.Result.ToString(), outcome.Detail);
+            _health.Report(ClickstreamHealthEventKind.ConnectionFailed, 0, reason: Telemetry.ResultName(outcome.Result), detail: outcome.Detail);
             Apply();
             ScheduleProbe();
         }
@@ -171,6 +174,7 @@ internal sealed class ReachabilityMonitor : IDisposable
                 _serverDown = false;
                 _failuresInARow = _probe.CallIsTheProbe ? FailuresToTrip - 1 : 0;
                 Log.ServerReachable(_logger);
+                _health.Report(ClickstreamHealthEventKind.ConnectionRestored, 0);
                 Apply();
             }
         }

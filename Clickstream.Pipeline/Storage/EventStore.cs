@@ -94,6 +94,9 @@ internal sealed class EventStore : IDisposable
     /// <summary>The largest event id in the file at open (0 when empty): new ids continue after it.</summary>
     public long LastId { get; private set; }
 
+    /// <summary>QoS1 events held in memory now (read by the metrics from another thread).</summary>
+    public int InMemoryCount => Volatile.Read(ref _inMemory);
+
     /// <summary>
     /// Opens (or creates) the file and forgets the request records of an earlier run: their events are pending
     /// again. A file LiteDB cannot read is moved aside (with its log) and a new one started.
