@@ -167,10 +167,15 @@ public class HealthEventTests : PipelineTestBase
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
+        // Connection refused three times in a row (the first send and two retries) trips the gate and arms the
+        // first probe; the clock is not moved past it while the server is down, so the probe finds it back.
         for (var failures = 1; failures <= 3; failures++)
         {
             await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            Harness.Time.Advance(RetryMax);
+            if (failures < 3)
+            {
+                Harness.Time.Advance(RetryMax);
+            }
         }
 
         await Harness.WaitAsync(pipeline, s => !s.IsReachable);

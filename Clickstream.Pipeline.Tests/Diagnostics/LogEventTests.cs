@@ -80,10 +80,15 @@ public class LogEventTests : PipelineTestBase
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
+        // Connection refused three times in a row (the first send and two retries) trips the gate and arms the
+        // first probe; the clock is not moved past it while the server is down, so the probe finds it back.
         for (var failures = 1; failures <= 3; failures++)
         {
             await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            Harness.Time.Advance(TimeSpan.FromSeconds(8));
+            if (failures < 3)
+            {
+                Harness.Time.Advance(TimeSpan.FromSeconds(8));
+            }
         }
 
         await Harness.WaitAsync(pipeline, s => !s.IsReachable);
