@@ -156,7 +156,7 @@ public class StoreBoundsTests
     }
 
     [Test]
-    public async Task Bytes_of_a_recovered_store_are_counted_after_start_and_then_its_byte_bound_holds()
+    public async Task Byte_bound_of_a_recovered_store_evicts_its_oldest_events_before_any_is_read_back()
     {
         _harness.Start(_harness.Options() with { MemoryBudget = 10 }, _harness.Events(1, 100));
         await _harness.WaitAsync(s => s.EventsStored == 100);
@@ -174,9 +174,9 @@ public class StoreBoundsTests
 
             using (Assert.EnterMultipleScope())
             {
-                Assert.That(statistics.EventsEvictedOverCapacity, Is.EqualTo(38), "down to 62 events' worth");
-                Assert.That(inMemory.Select(e => e.Id), Is.EqualTo(Range(1, 10)));
-                Assert.That(StoreFile.CommittedEventIds(reopened.Folder.StorePath), Is.EquivalentTo(Range(1, 10).Concat(Range(49, 100))));
+                Assert.That(statistics.EventsEvictedOverCapacity, Is.EqualTo(38), "down to 62 events' worth, counted from the segment heads at open");
+                Assert.That(inMemory.Select(e => e.Id), Is.EqualTo(Range(39, 48)), "read back after the eviction, oldest first");
+                Assert.That(StoreFile.CommittedEventIds(reopened.Folder.StorePath), Is.EquivalentTo(Range(39, 100)));
             }
         }
         finally

@@ -68,6 +68,6 @@ public class StoreCompactionTests
 
         using var db = new LiteDatabase(new ConnectionString { Filename = _harness.Folder.StorePath, Connection = ConnectionType.Direct });
         var indexes = db.GetCollection("$indexes").FindAll().Select(d => $"{d["collection"].AsString}.{d["name"].AsString}").ToList();
-        Assert.That(indexes, Is.SubsetOf(new[] { $"{StoreDatabase.EventsCollection}._id", $"{StoreDatabase.RequestsCollection}._id" }));
+        Assert.That(indexes, Is.SubsetOf(new[] { $"{StoreDatabase.SegmentsCollection}._id", $"{StoreDatabase.PayloadsCollection}._id", $"{StoreDatabase.RequestsCollection}._id", $"{StoreDatabase.DeadLettersCollection}._id" }));
     }
 }

@@ -1,3 +1,4 @@
+using Clickstream.Pipeline.Storage;
 using LiteDB;
 
 namespace Clickstream.Pipeline.Tests.Support;
@@ -17,7 +18,29 @@ internal static class StoreFile
         }
 
         using var db = new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
-        return db.GetCollection("events").FindAll().Select(d => d["_id"].AsInt64).ToList();
+        return PendingEventIds(db);
+    }
+
+    /// <summary>The ids of the events in the segments of <paramref name="db"/> that are not marked done, in the order the payloads are read.</summary>
+    public static List<long> PendingEventIds(LiteDatabase db)
+    {
+        var ids = new List<long>();
+        var entries = new List<SegmentEntry>();
+        foreach (var payload in db.GetCollection(StoreDatabase.PayloadsCollection).FindAll())
+        {
+            var head = db.GetCollection(StoreDatabase.SegmentsCollection).FindById(payload["_id"]);
+            var done = head[SegmentLayout.Done].IsBinary ? head[SegmentLayout.Done].AsBinary : null;
+            SegmentLayout.Decode(payload, entries);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (!SegmentLayout.IsDone(done, i))
+                {
+                    ids.Add(entries[i].Id);
+                }
+            }
+        }
+
+        return ids;
     }
 
     /// <summary>The request records in the file (req_guid and the event ids each names).</summary>

@@ -79,4 +79,7 @@ internal static partial class Log
 
     [LoggerMessage(45, LogLevel.Warning, "The store file {Path} could not be made readable and writable by its owner only")]
     public static partial void StoreModeNotSet(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(46, LogLevel.Information, "The store {Path} was migrated from format version {FromVersion} (one document per event) to {ToVersion} (segments)")]
+    public static partial void StoreMigrated(ILogger logger, string path, int fromVersion, int toVersion);
 }

@@ -15,9 +15,11 @@ namespace Clickstream.Pipeline.Storage;
 /// moment in one transaction (group commit) and only then completes their TrackAsync.
 /// </summary>
 /// <remarks>
-/// Layout (raw <see cref="BsonDocument"/>, no mapper): <c>events</c> keyed by the event's monotonically
-/// increasing id; <c>requests</c> holding one record per batch in flight, <c>_id</c> = req_guid, naming its
-/// event ids. An ack deletes the record and its events in one transaction, by primary key.
+/// Layout (raw <see cref="BsonDocument"/>, no mapper): QoS1 events in segments of several events, one per group
+/// commit, keyed by their first event id (<see cref="SegmentLayout"/>); <c>requests</c> holding one record per
+/// batch in flight, <c>_id</c> = req_guid, naming its event ids. An ack deletes the record and marks its events
+/// done in one transaction: a segment whose events are all done is deleted, one partly done has its small head
+/// rewritten.
 /// <para>
 /// Committed events are handed to the scheduler while memory holds fewer than its share of them
 /// (<see cref="StorePolicy.MemoryEvents"/>, <see cref="StorePolicy.MemoryBytes"/>); beyond that they stay on
@@ -37,7 +39,7 @@ internal sealed class EventStore : IDisposable
 
     private const int MaxGroupSize = 8192;
     private const int EvictionChunk = 8192;
-    private const int CountChunk = 8192;
+    private const int MigrationChunk = 4096;
 
     private readonly ConcurrentQueue<EventEnvelope> _inserts = new();
     private readonly ConcurrentQueue<StoreCommand> _commands = new();
@@ -45,6 +47,17 @@ internal sealed class EventStore : IDisposable
     private readonly List<EventEnvelope> _group = new(MaxGroupSize);
     private readonly List<StoreCommand> _commandGroup = [];
     private readonly List<long> _evicted = [];
+    private readonly SegmentBuilder _builder = new();
+    private readonly List<int> _segmentEnds = [];
+    private readonly List<SegmentEntry> _entries = [];
+
+    // Segments with events in memory, in id order (so an ack finds its segment by binary search); those all
+    // done are removed in bulk once they are half the list. Marks and touched segments belong to the open
+    // transaction.
+    private readonly List<Segment> _live = [];
+    private readonly List<Mark> _marks = [];
+    private readonly List<Segment> _touched = [];
+    private int _liveRemoved;
     private readonly StoreDatabase _file;
     private readonly StorePolicy _policy;
     private readonly TimeProvider _timeProvider;
@@ -66,15 +79,10 @@ internal sealed class EventStore : IDisposable
     private int _inMemory;
     private long _inMemoryBytes;
     private long _spilledFrom = -1;
+    private long _spilledSegment = -1;
     private long _storedEvents;
     private long _storedBytes;
 
-    // The bytes of the events recovered at open are counted a slice at a time between commits (about 50 ms
-    // each), so that a large file slows neither Create nor the first commits: the ids from _countFrom to
-    // _countUntil are not counted yet (_countFrom is -1 once all are). Until then the byte bound sees less
-    // than is stored, so it can only evict late, never early, and no compaction runs.
-    private long _countFrom = -1;
-    private long _countUntil;
     private bool _deletedSinceCompactionCheck;
     private long _lastCompactedLength;
 
@@ -342,28 +350,100 @@ internal sealed class EventStore : IDisposable
     private void Recover()
     {
         _file.Requests.DeleteAll();
-        RecoveredCount = _file.Events.LongCount();
+        MigrateLegacyLayout();
+        RecoveredCount = 0;
         LastId = 0;
         _spilledFrom = -1;
-        if (RecoveredCount > 0)
+        _spilledSegment = -1;
+        _storedBytes = 0;
+        _live.Clear();
+
+        // Only the small heads are read: how many events are pending, their bytes, where they start and end.
+        foreach (var head in _file.Segments.FindAll())
         {
-            foreach (var doc in _file.Events.Find(Query.All("_id", Query.Descending), limit: 1))
+            var pending = head[SegmentLayout.Count].AsInt32 - SegmentLayout.DoneCount(head);
+            if (pending <= 0)
             {
-                LastId = doc["_id"].AsInt64;
+                continue;
             }
 
-            foreach (var doc in _file.Events.Find(Query.All("_id", Query.Ascending), limit: 1))
+            RecoveredCount += pending;
+            _storedBytes += head[SegmentLayout.CountedBytes].AsInt64;
+            LastId = Math.Max(LastId, head[SegmentLayout.LastId].AsInt64);
+            if (_spilledSegment < 0)
             {
-                _spilledFrom = doc["_id"].AsInt64;
+                _spilledSegment = head["_id"].AsInt64;
+                _spilledFrom = _spilledSegment;
             }
         }
 
         _storedEvents = RecoveredCount;
-        _storedBytes = 0;
-        _countFrom = _spilledFrom;
-        _countUntil = LastId;
         _counters.Recovered = RecoveredCount;
         _counters.PendingOnDisk = RecoveredCount;
+    }
+
+    /// <summary>
+    /// A file of the layout before segments (one document per event, no format version) is rewritten as segments
+    /// in transactions of <see cref="MigrationChunk"/> events, each deleting what it copied, so a crash half way
+    /// resumes at the next open. A file of a later format version cannot be read: it is moved aside.
+    /// </summary>
+    private void MigrateLegacyLayout()
+    {
+        var database = _file.Database;
+        var version = database.UserVersion;
+        if (version == SegmentLayout.FormatVersion)
+        {
+            return;
+        }
+
+        if (version > SegmentLayout.FormatVersion)
+        {
+            throw new InvalidDataException($"The store has format version {version}; this version of Clickstream.Pipeline reads up to {SegmentLayout.FormatVersion}.");
+        }
+
+        if (database.CollectionExists(StoreDatabase.LegacyEventsCollection))
+        {
+            var legacy = database.GetCollection(StoreDatabase.LegacyEventsCollection);
+            var ids = new List<BsonValue>(MigrationChunk);
+            while (true)
+            {
+                ids.Clear();
+                database.BeginTrans();
+                foreach (var doc in legacy.Find(Query.All("_id", Query.Ascending), limit: MigrationChunk))
+                {
+                    var bytes = doc["b"].AsBinary;
+                    var type = doc["y"].AsString;
+                    if (_builder.IsFull(bytes.Length))
+                    {
+                        InsertSegment();
+                    }
+
+                    _builder.Add(doc["_id"].AsInt64, doc["g"].AsGuid, doc["t"].AsInt64, type, bytes, StorePolicy.SizeOf(bytes.Length, type.Length));
+                    ids.Add(doc["_id"]);
+                }
+
+                if (_builder.Count > 0)
+                {
+                    InsertSegment();
+                }
+
+                foreach (var id in ids)
+                {
+                    legacy.Delete(id);
+                }
+
+                database.Commit();
+                if (ids.Count < MigrationChunk)
+                {
+                    break;
+                }
+            }
+
+            database.DropCollection(StoreDatabase.LegacyEventsCollection);
+            Log.StoreMigrated(_logger, _file.Path, version, SegmentLayout.FormatVersion);
+        }
+
+        database.UserVersion = SegmentLayout.FormatVersion;
     }
 
     private void Run()
@@ -394,7 +474,6 @@ internal sealed class EventStore : IDisposable
                 }
 
                 LoadBacklog();
-                CountRecoveredBytes();
                 CompactIfMostlyFree();
             }
             catch (Exception ex)
@@ -445,58 +524,6 @@ internal sealed class EventStore : IDisposable
         _counters.NotifyChanged();
     }
 
-    /// <summary>Counts the next slice of the events recovered at open; wakes the writer again while some are left.</summary>
-    private void CountRecoveredBytes()
-    {
-        if (_countFrom < 0 || _stopping || !EnsureOpen(out _))
-        {
-            return;
-        }
-
-        long bytes = 0;
-        var counted = 0;
-        long next = -1;
-        try
-        {
-            foreach (var doc in _file.Events.Find(Query.GTE("_id", _countFrom), limit: CountChunk + 1))
-            {
-                var id = doc["_id"].AsInt64;
-                if (id > _countUntil)
-                {
-                    break;
-                }
-
-                if (counted == CountChunk)
-                {
-                    next = id;
-                    break;
-                }
-
-                bytes += SizeOf(doc);
-                counted++;
-            }
-        }
-        catch (Exception ex)
-        {
-            OnFailure("counting the stored bytes", ex);
-            return;
-        }
-
-        _storedBytes += bytes;
-        _countFrom = next;
-        if (_countFrom >= 0)
-        {
-            Wake();
-        }
-        else
-        {
-            EvictOverCapacity();
-        }
-    }
-
-    /// <summary>The bytes to take off the count when the event with this id leaves the file: none when it was not counted yet.</summary>
-    private long Counted(long id, long size) => _countFrom < 0 || id < _countFrom || id > _countUntil ? size : 0;
-
     private void DrainInserts()
     {
         while (true)
@@ -542,21 +569,33 @@ internal sealed class EventStore : IDisposable
         }
 
         long bytes = 0;
+        _segmentEnds.Clear();
         try
         {
             _file.Database.BeginTrans();
-            foreach (var e in _group)
+            for (var i = 0; i < _group.Count; i++)
             {
-                _file.Events.Insert(ToDocument(e));
-                bytes += SizeOf(e);
+                var e = _group[i];
+                if (_builder.IsFull(e.Bytes.Length))
+                {
+                    InsertSegment();
+                    _segmentEnds.Add(i);
+                }
+
+                var size = SizeOf(e);
+                _builder.Add(e.Id, e.EventGuid, e.TimestampTicks, e.TypeInfo.Type, e.Bytes, size);
+                bytes += size;
             }
 
+            InsertSegment();
+            _segmentEnds.Add(_group.Count);
             _file.Database.Commit();
         }
         catch (Exception ex)
         {
             // LiteDB's engine is unusable after a failed write (its rollback throws too): close the file, and
             // the next operation opens it again, with everything committed before and nothing of this group.
+            _builder.Reset();
             _file.CloseAfterFailure();
             FailGroup(ex);
             return;
@@ -608,6 +647,14 @@ internal sealed class EventStore : IDisposable
         _counters.NotifyChanged();
     }
 
+    /// <summary>Writes the segment the builder holds (payload and head) in the open transaction.</summary>
+    private void InsertSegment()
+    {
+        var (payload, head) = _builder.Build();
+        _file.Payloads.Insert(payload);
+        _file.Segments.Insert(head);
+    }
+
     private void FailGroup(Exception ex)
     {
         Log.CommitFailed(_logger, _group.Count, ex);
@@ -625,7 +672,10 @@ internal sealed class EventStore : IDisposable
         _counters.NotifyChanged();
     }
 
-    /// <summary>Gives the committed group to the scheduler while memory allows; the rest stays on disk only.</summary>
+    /// <summary>
+    /// Gives the committed group to the scheduler while memory allows; the rest stays on disk only. Each segment
+    /// with an event handed over is remembered, so that acks find it.
+    /// </summary>
     private void HandOver()
     {
         if (_spilledFrom >= 0)
@@ -648,9 +698,34 @@ internal sealed class EventStore : IDisposable
             bytes += size;
         }
 
-        if (count < _group.Count)
+        var start = 0;
+        foreach (var end in _segmentEnds)
         {
-            _spilledFrom = _group[count].Id;
+            if (start >= count)
+            {
+                // The first event on disk only is the first of this segment.
+                _spilledFrom = _spilledSegment = _group[start].Id;
+                break;
+            }
+
+            var ids = new long[end - start];
+            long segmentBytes = 0;
+            for (var i = start; i < end; i++)
+            {
+                ids[i - start] = _group[i].Id;
+                segmentBytes += SizeOf(_group[i]);
+            }
+
+            AddLive(new Segment(ids, segmentBytes, done: null));
+            if (count < end)
+            {
+                // Part of this segment stays on disk only.
+                _spilledFrom = _group[count].Id;
+                _spilledSegment = ids[0];
+                break;
+            }
+
+            start = end;
         }
 
         if (count > 0)
@@ -658,6 +733,107 @@ internal sealed class EventStore : IDisposable
             _inMemory += count;
             _inMemoryBytes += bytes;
             _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(_group)[..count]);
+        }
+    }
+
+    private void AddLive(Segment segment)
+    {
+        Debug.Assert(_live.Count == 0 || _live[^1].FirstId < segment.FirstId, "Segments come to memory in id order.");
+        segment.IsLive = true;
+        _live.Add(segment);
+    }
+
+    /// <summary>The segment in memory that holds the event with this id, or null.</summary>
+    private Segment? FindLive(long id)
+    {
+        int low = 0, high = _live.Count - 1;
+        while (low <= high)
+        {
+            var mid = (low + high) >>> 1;
+            if (_live[mid].FirstId <= id)
+            {
+                low = mid + 1;
+            }
+            else
+            {
+                high = mid - 1;
+            }
+        }
+
+        if (high < 0)
+        {
+            return null;
+        }
+
+        var segment = _live[high];
+        return segment.IsRemoved || id > segment.LastId ? null : segment;
+    }
+
+    /// <summary>Marks the event done (acknowledged, dead-lettered or evicted) in the open transaction; false when it was already, or is not stored.</summary>
+    private bool MarkDone(Segment? segment, long id, long size)
+    {
+        var index = segment?.IndexOf(id) ?? -1;
+        if (index < 0 || segment!.IsDone(index))
+        {
+            return false;
+        }
+
+        segment.MarkDone(index, size);
+        _marks.Add(new Mark(segment, index, size));
+        if (!segment.IsTouched)
+        {
+            segment.IsTouched = true;
+            _touched.Add(segment);
+        }
+
+        return true;
+    }
+
+    /// <summary>Writes the heads of the segments touched in the open transaction, or deletes those now all done.</summary>
+    private void PersistTouched()
+    {
+        foreach (var segment in _touched)
+        {
+            if (segment.AllDone)
+            {
+                var id = new BsonValue(segment.FirstId);
+                _file.Payloads.Delete(id);
+                _file.Segments.Delete(id);
+            }
+            else
+            {
+                _file.Segments.Update(segment.ToHead());
+            }
+        }
+    }
+
+    /// <summary>After the transaction: committed, the segments all done leave memory; failed, the marks are undone.</summary>
+    private void EndTouched(bool committed)
+    {
+        if (!committed)
+        {
+            foreach (var mark in _marks)
+            {
+                mark.Segment.Unmark(mark.Index, mark.Size);
+            }
+        }
+
+        foreach (var segment in _touched)
+        {
+            segment.IsTouched = false;
+            if (committed && segment.AllDone && segment.IsLive)
+            {
+                segment.IsRemoved = true;
+                _liveRemoved++;
+            }
+        }
+
+        _marks.Clear();
+        _touched.Clear();
+        if (_liveRemoved > 64 && _liveRemoved > _live.Count / 2)
+        {
+            _live.RemoveAll(static s => s.IsRemoved);
+            _liveRemoved = 0;
         }
     }
 
@@ -675,7 +851,6 @@ internal sealed class EventStore : IDisposable
 
         var deletedEvents = 0;
         long freedMemoryBytes = 0;
-        long deletedBytes = 0;
         Exception? failure = null;
         if (!EnsureOpen(out var openError))
         {
@@ -688,13 +863,15 @@ internal sealed class EventStore : IDisposable
                 _file.Database.BeginTrans();
                 foreach (var command in _commandGroup)
                 {
-                    deletedEvents += Apply(command, ref freedMemoryBytes, ref deletedBytes);
+                    deletedEvents += Apply(command, ref freedMemoryBytes);
                 }
 
+                PersistTouched();
                 _file.Database.Commit();
             }
             catch (Exception ex)
             {
+                EndTouched(committed: false);
                 OnFailure("request records", ex);
                 failure = ex;
             }
@@ -711,10 +888,11 @@ internal sealed class EventStore : IDisposable
             return;
         }
 
+        EndTouched(committed: true);
         _inMemory -= deletedEvents;
         _inMemoryBytes -= freedMemoryBytes;
         _storedEvents -= deletedEvents;
-        _storedBytes -= deletedBytes;
+        _storedBytes -= freedMemoryBytes;
         Debug.Assert(_inMemory >= 0, "More QoS1 events acknowledged than handed over.");
         _deletedSinceCompactionCheck |= deletedEvents > 0;
         Interlocked.Add(ref _counters.PendingOnDisk, -deletedEvents);
@@ -727,10 +905,10 @@ internal sealed class EventStore : IDisposable
     }
 
     /// <summary>
-    /// Applies one command inside the open transaction; returns the QoS1 events it deleted (all of them held in
-    /// memory) and adds their bytes, as held in memory and as counted for the bounds.
+    /// Applies one command inside the open transaction; returns the QoS1 events it marked done (all of them held
+    /// in memory) and adds their bytes.
     /// </summary>
-    private int Apply(StoreCommand command, ref long freedMemoryBytes, ref long deletedBytes)
+    private int Apply(StoreCommand command, ref long freedBytes)
     {
         var id = new BsonValue(command.RequestGuid);
         switch (command.Kind)
@@ -753,11 +931,10 @@ internal sealed class EventStore : IDisposable
                 var deleted = 0;
                 foreach (var e in command.Events)
                 {
-                    if (e.Durable && _file.Events.Delete(new BsonValue(e.Id)))
+                    if (e.Durable && MarkDone(FindLive(e.Id), e.Id, SizeOf(e)))
                     {
                         deleted++;
-                        freedMemoryBytes += SizeOf(e);
-                        deletedBytes += Counted(e.Id, SizeOf(e));
+                        freedBytes += SizeOf(e);
                     }
                 }
 
@@ -765,7 +942,7 @@ internal sealed class EventStore : IDisposable
 
             case StoreCommandKind.DeadLetter:
                 var refused = command.Events[0];
-                var moved = _file.Events.Delete(new BsonValue(refused.Id));
+                var moved = MarkDone(FindLive(refused.Id), refused.Id, SizeOf(refused));
                 var letter = ToDocument(refused);
                 letter["r"] = command.Reason ?? string.Empty;
                 letter["at"] = _timeProvider.GetUtcNow().UtcTicks;
@@ -782,8 +959,7 @@ internal sealed class EventStore : IDisposable
                 // against the store's bounds: there are at most MaxDeadLetters of them.
                 if (moved)
                 {
-                    freedMemoryBytes += SizeOf(refused);
-                    deletedBytes += Counted(refused.Id, SizeOf(refused));
+                    freedBytes += SizeOf(refused);
                 }
 
                 return moved ? 1 : 0;
@@ -792,6 +968,32 @@ internal sealed class EventStore : IDisposable
                 _file.Requests.Delete(id);
                 return 0;
         }
+    }
+
+    /// <summary>
+    /// The segment of a payload read from disk: the one in memory when it is there, else built from the payload
+    /// and its head (what is done already).
+    /// </summary>
+    private Segment SegmentOf(BsonDocument payload)
+    {
+        var firstId = payload["_id"].AsInt64;
+        if (FindLive(firstId) is { } live && live.FirstId == firstId)
+        {
+            return live;
+        }
+
+        var ids = new long[_entries.Count];
+        long bytes = 0;
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = _entries[i].Id;
+            bytes += _entries[i].Size;
+        }
+
+        var head = _file.Segments.FindById(firstId);
+        return head is null
+            ? new Segment(ids, bytes, done: null)
+            : new Segment(ids, head[SegmentLayout.CountedBytes].AsInt64, head[SegmentLayout.Done].IsBinary ? head[SegmentLayout.Done].AsBinary : null);
     }
 
     /// <summary>Reads events that are on disk only back into memory, oldest first, once acks freed half the budget.</summary>
@@ -806,21 +1008,46 @@ internal sealed class EventStore : IDisposable
         var loaded = new List<EventEnvelope>(Math.Min(wanted, MaxGroupSize));
         long loadedBytes = 0;
         long stoppedAt = -1;
+        long stoppedSegment = -1;
         try
         {
-            foreach (var doc in _file.Events.Find(Query.GTE("_id", _spilledFrom), limit: wanted))
+            foreach (var payload in _file.Payloads.Find(Query.GTE("_id", _spilledSegment)))
             {
-                var size = SizeOf(doc);
-                if (!_policy.FitsInMemory(_inMemory + loaded.Count, _inMemoryBytes + loadedBytes, size))
+                SegmentLayout.Decode(payload, _entries);
+                var segment = SegmentOf(payload);
+                var handed = false;
+                for (var i = 0; i < _entries.Count && stoppedAt < 0; i++)
                 {
-                    stoppedAt = doc["_id"].AsInt64;
-                    break;
+                    var entry = _entries[i];
+                    if (entry.Id < _spilledFrom || segment.IsDone(i))
+                    {
+                        continue;
+                    }
+
+                    var size = entry.Size;
+                    if (loaded.Count == wanted || !_policy.FitsInMemory(_inMemory + loaded.Count, _inMemoryBytes + loadedBytes, size))
+                    {
+                        stoppedAt = entry.Id;
+                        stoppedSegment = segment.FirstId;
+                        break;
+                    }
+
+                    var e = new EventEnvelope(_types!.GetStored(entry.Type), entry.CopyBytes(), entry.Id, entry.EventGuid, entry.TimestampTicks);
+                    e.Epoch = _epochs!.Find(e.Id);
+                    loaded.Add(e);
+                    loadedBytes += size;
+                    handed = true;
                 }
 
-                var e = FromDocument(doc);
-                e.Epoch = _epochs!.Find(e.Id);
-                loaded.Add(e);
-                loadedBytes += size;
+                if (handed && !segment.IsLive)
+                {
+                    AddLive(segment);
+                }
+
+                if (stoppedAt >= 0)
+                {
+                    break;
+                }
             }
         }
         catch (Exception ex)
@@ -829,9 +1056,9 @@ internal sealed class EventStore : IDisposable
             return;
         }
 
-        // Every event the writer committed is in the file: fewer than wanted (and not stopped by bytes) means
-        // the backlog is read.
-        _spilledFrom = stoppedAt >= 0 ? stoppedAt : loaded.Count < wanted ? -1 : loaded[^1].Id + 1;
+        // Every event the writer committed is in the file: reaching the end without stopping means the backlog is read.
+        _spilledFrom = stoppedAt;
+        _spilledSegment = stoppedSegment;
         if (loaded.Count > 0)
         {
             _inMemory += loaded.Count;
@@ -858,10 +1085,10 @@ internal sealed class EventStore : IDisposable
     }
 
     /// <summary>
-    /// Deletes the oldest events on disk only, one transaction per chunk, while they are expired
-    /// (<paramref name="expiredBefore"/>) or, without it, while the store is above its eviction target. The
-    /// evicted events are definitively failed: their delivery epochs are completed, so a flush does not wait
-    /// for them.
+    /// Marks done the oldest events on disk only, one transaction per chunk, while they are expired
+    /// (<paramref name="expiredBefore"/>) or, without it, while the store is above its eviction target; a segment
+    /// left with nothing pending is deleted. The evicted events are definitively failed: their delivery epochs
+    /// are completed, so a flush does not wait for them.
     /// </summary>
     /// <remarks>
     /// Only events on disk only are evicted, never those handed to the scheduler, although these are older:
@@ -880,24 +1107,42 @@ internal sealed class EventStore : IDisposable
             _evicted.Clear();
             long bytes = 0;
             long next = -1;
+            long nextSegment = -1;
             chunkFull = false;
             try
             {
-                foreach (var doc in _file.Events.Find(Query.GTE("_id", _spilledFrom), limit: EvictionChunk + 1))
+                foreach (var payload in _file.Payloads.Find(Query.GTE("_id", _spilledSegment)))
                 {
-                    var id = doc["_id"].AsInt64;
-                    var goes = expiredBefore is { } before
-                        ? doc["t"].AsInt64 < before
-                        : _policy.IsAboveTarget(_storedEvents - _evicted.Count, _storedBytes - bytes);
-                    if (!goes || _evicted.Count == EvictionChunk)
+                    SegmentLayout.Decode(payload, _entries);
+                    var segment = SegmentOf(payload);
+                    for (var i = 0; i < _entries.Count && next < 0; i++)
                     {
-                        next = id;
-                        chunkFull = goes;
-                        break;
+                        var entry = _entries[i];
+                        if (entry.Id < _spilledFrom || segment.IsDone(i))
+                        {
+                            continue;
+                        }
+
+                        var goes = expiredBefore is { } before
+                            ? entry.TimestampTicks < before
+                            : _policy.IsAboveTarget(_storedEvents - _evicted.Count, _storedBytes - bytes);
+                        if (!goes || _evicted.Count == EvictionChunk)
+                        {
+                            next = entry.Id;
+                            nextSegment = segment.FirstId;
+                            chunkFull = goes;
+                            break;
+                        }
+
+                        MarkDone(segment, entry.Id, entry.Size);
+                        _evicted.Add(entry.Id);
+                        bytes += entry.Size;
                     }
 
-                    _evicted.Add(id);
-                    bytes += Counted(id, SizeOf(doc));
+                    if (next >= 0)
+                    {
+                        break;
+                    }
                 }
 
                 if (_evicted.Count == 0)
@@ -906,21 +1151,21 @@ internal sealed class EventStore : IDisposable
                 }
 
                 _file.Database.BeginTrans();
-                foreach (var id in _evicted)
-                {
-                    _file.Events.Delete(new BsonValue(id));
-                }
-
+                PersistTouched();
                 _file.Database.Commit();
             }
             catch (Exception ex)
             {
+                EndTouched(committed: false);
                 OnFailure("eviction", ex);
                 break;
             }
 
+            EndTouched(committed: true);
+
             // -1 when every event on disk only went: the next commit can go to memory again.
             _spilledFrom = next;
+            _spilledSegment = nextSegment;
             _storedEvents -= _evicted.Count;
             _storedBytes -= bytes;
             total += _evicted.Count;
@@ -962,7 +1207,7 @@ internal sealed class EventStore : IDisposable
     /// <summary>Rewrites the file when it is mostly free space, rarely: only after deletions, and see <see cref="StorePolicy.ShouldCompact"/>.</summary>
     private void CompactIfMostlyFree()
     {
-        if (!_deletedSinceCompactionCheck || _countFrom >= 0 || _stopping || !_file.IsOpen)
+        if (!_deletedSinceCompactionCheck || _stopping || !_file.IsOpen)
         {
             return;
         }
@@ -996,7 +1241,6 @@ internal sealed class EventStore : IDisposable
 
     private static long SizeOf(EventEnvelope e) => StorePolicy.SizeOf(e.Bytes.Length, e.TypeInfo.Type.Length);
 
-    private static long SizeOf(BsonDocument doc) => StorePolicy.SizeOf(doc["b"].AsBinary.Length, doc["y"].AsString.Length);
 
     private static BsonDocument ToDocument(EventEnvelope e) => new()
     {
@@ -1006,13 +1250,6 @@ internal sealed class EventStore : IDisposable
         ["y"] = e.TypeInfo.Type,
         ["b"] = e.Bytes,
     };
-
-    private EventEnvelope FromDocument(BsonDocument doc) => new(
-        _types!.GetStored(doc["y"].AsString),
-        doc["b"].AsBinary,
-        doc["_id"].AsInt64,
-        doc["g"].AsGuid,
-        doc["t"].AsInt64);
 
     private void FailQueued(Exception exception)
     {
@@ -1029,4 +1266,7 @@ internal sealed class EventStore : IDisposable
             command.Done.TrySetException(exception);
         }
     }
+
+    /// <summary>An event marked done in the open transaction, to undo if it fails.</summary>
+    private readonly record struct Mark(Segment Segment, int Index, long Size);
 }

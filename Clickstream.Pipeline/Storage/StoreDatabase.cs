@@ -12,7 +12,14 @@ namespace Clickstream.Pipeline.Storage;
 /// </summary>
 internal sealed class StoreDatabase
 {
-    public const string EventsCollection = "events";
+    /// <summary>Heads of the segments (<see cref="SegmentLayout"/>).</summary>
+    public const string SegmentsCollection = "segments";
+
+    /// <summary>Packed events of the segments.</summary>
+    public const string PayloadsCollection = "payloads";
+
+    /// <summary>One document per event: the layout before <see cref="SegmentLayout.FormatVersion"/> 2, migrated at open.</summary>
+    public const string LegacyEventsCollection = "events";
     public const string RequestsCollection = "requests";
     public const string DeadLettersCollection = "deadletters";
 
@@ -58,7 +65,9 @@ internal sealed class StoreDatabase
 
     public LiteDatabase Database => _db ?? throw new InvalidOperationException("The store is closed.");
 
-    public ILiteCollection<BsonDocument> Events { get; private set; } = null!;
+    public ILiteCollection<BsonDocument> Segments { get; private set; } = null!;
+
+    public ILiteCollection<BsonDocument> Payloads { get; private set; } = null!;
 
     public ILiteCollection<BsonDocument> Requests { get; private set; } = null!;
 
@@ -83,7 +92,8 @@ internal sealed class StoreDatabase
                 _data = _files.Open(Path);
                 _log = _files.Open(LogPath);
                 _db = new LiteDatabase(_data, mapper: null, logStream: _log);
-                Events = _db.GetCollection(EventsCollection, BsonAutoId.Int64);
+                Segments = _db.GetCollection(SegmentsCollection, BsonAutoId.Int64);
+                Payloads = _db.GetCollection(PayloadsCollection, BsonAutoId.Int64);
                 Requests = _db.GetCollection(RequestsCollection, BsonAutoId.Guid);
                 DeadLetters = _db.GetCollection(DeadLettersCollection, BsonAutoId.Int64);
             }
@@ -208,6 +218,7 @@ internal sealed class StoreDatabase
                     CopyCollection(Database.GetCollection(name), copy, name);
                 }
 
+                copy.UserVersion = Database.UserVersion;
                 copy.Checkpoint();
             }
 
