@@ -1,6 +1,7 @@
 // dotnet run -c Release --project Clickstream.Benchmarks -- report            the whole suite; rewrites BENCHMARKS.md and docs/benchmarks/e2e.png
 // dotnet run -c Release --project Clickstream.Benchmarks -- report --smoke    the same with tiny sizes, written to a temp folder: for CI
 // dotnet run -c Release --project Clickstream.Benchmarks -- --smoke           the same as report --smoke
+// dotnet run -c Release --project Clickstream.Benchmarks -- --drain [events]    backlog drain harness (DrainBenchmark), 1,000,000 by default
 // dotnet run -c Release --project Clickstream.Benchmarks -- [BenchmarkDotNet arguments, e.g. --filter '*Ingest*' --job short]
 using BenchmarkDotNet.Running;
 using Clickstream.Benchmarks;
@@ -10,6 +11,11 @@ using Clickstream.Benchmarks.Report;
 if (args is [ChildProcess.Command, .. var childArgs])
 {
     return await ChildProcess.MainAsync(childArgs);
+}
+
+if (args is [DrainBenchmark.Flag, .. var drainArgs])
+{
+    return await DrainBenchmark.RunAsync(drainArgs.Length > 0 ? int.Parse(drainArgs[0], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
 }
 
 if (args is ["report", .. var reportArgs])

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Clickstream.Benchmarks.Support;
 using Clickstream.Pipeline;
+using Clickstream.Pipeline.Storage;
 using Clickstream.Samples;
 using Google.Protobuf;
 using LiteDB;
@@ -20,6 +21,7 @@ namespace Clickstream.Benchmarks;
 public class StoreIngestBenchmarks
 {
     private const int EventsPerInvoke = 1_000;
+    private const int SegmentEvents = 64;
 
     private readonly byte[] _eventBytes = SampleEvents.PageView(1).ToByteArray();
     private readonly PageView _event = SampleEvents.PageView(1);
@@ -27,6 +29,9 @@ public class StoreIngestBenchmarks
     private ClickstreamPipeline? _pipeline;
     private LiteDatabase? _database;
     private ILiteCollection<BsonDocument>? _events;
+    private ILiteCollection<BsonDocument>? _payloads;
+    private ILiteCollection<BsonDocument>? _heads;
+    private readonly SegmentBuilder _segment = new();
     private long _nextId;
 
     [GlobalSetup]
@@ -38,6 +43,8 @@ public class StoreIngestBenchmarks
         // The same layout as the pipeline's store: events keyed by an increasing Int64, raw BsonDocument.
         _database = new LiteDatabase(new ConnectionString { Filename = _fixture.FilePath("litedb"), Connection = ConnectionType.Direct });
         _events = _database.GetCollection("events", BsonAutoId.Int64);
+        _payloads = _database.GetCollection(StoreDatabase.PayloadsCollection, BsonAutoId.Int64);
+        _heads = _database.GetCollection(StoreDatabase.SegmentsCollection, BsonAutoId.Int64);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerInvoke)]
@@ -59,6 +66,28 @@ public class StoreIngestBenchmarks
         }
 
         _database.Commit();
+    }
+
+    /// <summary>
+    /// The raw limit of the pipeline's layout at its group size: one transaction per 64 events, each writing one
+    /// segment (the packed events and a small head), as the store's writer does for a group commit of 64.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
+    public void LiteDbSegmentOf64PerCommit()
+    {
+        for (var i = 0; i < EventsPerInvoke; i += SegmentEvents)
+        {
+            _database!.BeginTrans();
+            for (var j = 0; j < SegmentEvents && i + j < EventsPerInvoke; j++)
+            {
+                _segment.Add(++_nextId, Guid.NewGuid(), DateTime.UtcNow.Ticks, "pageview", _eventBytes, 300);
+            }
+
+            var (payload, head) = _segment.Build();
+            _payloads!.Insert(payload);
+            _heads!.Insert(head);
+            _database.Commit();
+        }
     }
 
     [IterationSetup(Targets = [nameof(PipelineQoS1Producers1), nameof(PipelineQoS1Producers8), nameof(PipelineQoS1Producers64)])]
@@ -83,8 +112,13 @@ public class StoreIngestBenchmarks
     public void DeliverStored() => QoS1Ingest.DeliverStored(_pipeline!);
 
     /// <summary>Every iteration starts from an empty collection, as the pipeline's does once its events are acknowledged.</summary>
-    [IterationCleanup(Targets = [nameof(LiteDbInsertPerEvent), nameof(LiteDbTransactionOf1000)])]
-    public void EmptyCollection() => _events!.DeleteAll();
+    [IterationCleanup(Targets = [nameof(LiteDbInsertPerEvent), nameof(LiteDbTransactionOf1000), nameof(LiteDbSegmentOf64PerCommit)])]
+    public void EmptyCollection()
+    {
+        _events!.DeleteAll();
+        _payloads!.DeleteAll();
+        _heads!.DeleteAll();
+    }
 
     [GlobalCleanup]
     public async Task CleanupAsync()

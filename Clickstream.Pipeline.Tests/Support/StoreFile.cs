@@ -9,16 +9,15 @@ internal static class StoreFile
     /// <summary>The ids of the events committed to the file (the data file and its write-ahead log).</summary>
     public static List<long> CommittedEventIds(string storePath)
     {
-        var copy = Path.Combine(Path.GetDirectoryName(storePath)!, "copy-" + Guid.NewGuid().ToString("N") + ".db");
-        CopyShared(storePath, copy);
-        var log = LogPath(storePath);
-        if (File.Exists(log))
-        {
-            CopyShared(log, LogPath(copy));
-        }
-
-        using var db = new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
+        using var db = OpenCopy(storePath);
         return PendingEventIds(db);
+    }
+
+    /// <summary>How many documents <paramref name="collection"/> holds in the file as committed now.</summary>
+    public static int Documents(string storePath, string collection)
+    {
+        using var db = OpenCopy(storePath);
+        return db.GetCollection(collection).Count();
     }
 
     /// <summary>The ids of the events in the segments of <paramref name="db"/> that are not marked done, in the order the payloads are read.</summary>
@@ -48,6 +47,19 @@ internal static class StoreFile
     {
         using var db = new LiteDatabase(new ConnectionString { Filename = storePath, Connection = ConnectionType.Direct });
         return db.GetCollection("requests").FindAll().ToDictionary(d => d["_id"].AsGuid, d => d["e"].AsArray.Select(v => v.AsInt64).ToArray());
+    }
+
+    private static LiteDatabase OpenCopy(string storePath)
+    {
+        var copy = Path.Combine(Path.GetDirectoryName(storePath)!, "copy-" + Guid.NewGuid().ToString("N") + ".db");
+        CopyShared(storePath, copy);
+        var log = LogPath(storePath);
+        if (File.Exists(log))
+        {
+            CopyShared(log, LogPath(copy));
+        }
+
+        return new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
     }
 
     private static string LogPath(string dataPath) =>

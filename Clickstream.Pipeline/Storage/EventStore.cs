@@ -349,8 +349,8 @@ internal sealed class EventStore : IDisposable
 
     private void Recover()
     {
-        _file.Requests.DeleteAll();
         MigrateLegacyLayout();
+        _file.Requests.DeleteAll();
         RecoveredCount = 0;
         LastId = 0;
         _spilledFrom = -1;
