@@ -41,6 +41,7 @@ internal static class DrainBenchmark
         process.Refresh();
         var before = process.WorkingSet64;
         long peak = before;
+        long peakManaged = 0;
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(
             async () =>
@@ -50,6 +51,7 @@ internal static class DrainBenchmark
                 {
                     self.Refresh();
                     peak = Math.Max(peak, self.WorkingSet64);
+                    peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(forceFullCollection: false));
                     try
                     {
                         await Task.Delay(5, sampling.Token);
@@ -85,6 +87,7 @@ internal static class DrainBenchmark
         Console.WriteLine(string.Format(culture, "| drain until all acknowledged | {0:N2} s ({1:N0} events/s) |", drain.Elapsed.TotalSeconds, events / drain.Elapsed.TotalSeconds));
         Console.WriteLine(string.Format(culture, "| working set before drain | {0:N1} MB |", before / 1e6));
         Console.WriteLine(string.Format(culture, "| peak working set while draining (5 ms samples) | {0:N1} MB |", peak / 1e6));
+        Console.WriteLine(string.Format(culture, "| peak managed heap while draining (same samples) | {0:N1} MB |", peakManaged / 1e6));
         Console.WriteLine(string.Format(culture, "| recovered / acknowledged / pending after | {0:N0} / {1:N0} / {2:N0} |", statistics.EventsRecovered, statistics.EventsAcknowledged, statistics.EventsPendingOnDisk));
         Console.WriteLine(ok ? "// drain: OK" : $"// drain: FAILED, not every event was recovered and acknowledged: {statistics}");
         return ok ? 0 : 1;

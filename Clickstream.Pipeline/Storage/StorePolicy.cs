@@ -5,10 +5,10 @@ namespace Clickstream.Pipeline.Storage;
 /// and how far eviction goes, when an event has expired, and when the file is worth compacting.
 /// </summary>
 /// <remarks>
-/// Sizes are counted as LiteDB lays an event out, approximately: its payload, its type, and
-/// <see cref="DocumentOverhead"/> for the rest of its document (id, guid, timestamp, field names) and its
-/// <c>_id</c> index entry. 256 bytes is what a 200-byte event costs in a full file (464 bytes per event,
-/// measured on LiteDB 5.0.21); page packing makes the real share 0.7 to 1.9 times the count, depending on size.
+/// Sizes are counted, not read from the file: its payload, its type, and <see cref="DocumentOverhead"/>. 256 bytes
+/// is what a 200-byte event cost with one LiteDB document per event (464 bytes per event, measured on 5.0.21);
+/// in segments (<see cref="SegmentLayout"/>) an event takes its bytes + 38, so the count overstates the file
+/// (about 0.6x for sample page views) and the bounds are conservative.
 /// </remarks>
 internal sealed class StorePolicy
 {
