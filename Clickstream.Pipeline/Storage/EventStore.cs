@@ -404,12 +404,14 @@ internal sealed class EventStore : IDisposable
         if (database.CollectionExists(StoreDatabase.LegacyEventsCollection))
         {
             var legacy = database.GetCollection(StoreDatabase.LegacyEventsCollection);
-            var ids = new List<BsonValue>(MigrationChunk);
-            while (true)
+            var chunk = new List<BsonDocument>(MigrationChunk);
+            do
             {
-                ids.Clear();
+                // Read first, then write: no insert while a query over the same file is still open.
+                chunk.Clear();
+                chunk.AddRange(legacy.Find(Query.All("_id", Query.Ascending), limit: MigrationChunk));
                 database.BeginTrans();
-                foreach (var doc in legacy.Find(Query.All("_id", Query.Ascending), limit: MigrationChunk))
+                foreach (var doc in chunk)
                 {
                     var bytes = doc["b"].AsBinary;
                     var type = doc["y"].AsString;
@@ -419,7 +421,6 @@ internal sealed class EventStore : IDisposable
                     }
 
                     _builder.Add(doc["_id"].AsInt64, doc["g"].AsGuid, doc["t"].AsInt64, type, bytes, StorePolicy.SizeOf(bytes.Length, type.Length));
-                    ids.Add(doc["_id"]);
                 }
 
                 if (_builder.Count > 0)
@@ -427,17 +428,14 @@ internal sealed class EventStore : IDisposable
                     InsertSegment();
                 }
 
-                foreach (var id in ids)
+                foreach (var doc in chunk)
                 {
-                    legacy.Delete(id);
+                    legacy.Delete(doc["_id"]);
                 }
 
                 database.Commit();
-                if (ids.Count < MigrationChunk)
-                {
-                    break;
-                }
             }
+            while (chunk.Count == MigrationChunk);
 
             database.DropCollection(StoreDatabase.LegacyEventsCollection);
             Log.StoreMigrated(_logger, _file.Path, version, SegmentLayout.FormatVersion);
