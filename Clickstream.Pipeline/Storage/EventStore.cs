@@ -574,14 +574,14 @@ internal sealed class EventStore : IDisposable
             for (var i = 0; i < _group.Count; i++)
             {
                 var e = _group[i];
-                if (_builder.IsFull(e.Bytes.Length))
+                if (_builder.IsFull(e.Payload.Length))
                 {
                     InsertSegment();
                     _segmentEnds.Add(i);
                 }
 
                 var size = SizeOf(e);
-                _builder.Add(e.Id, e.EventGuid, e.TimestampTicks, e.TypeInfo.Type, e.Bytes, size);
+                _builder.Add(e.Id, e.EventGuid, e.TimestampTicks, e.TypeInfo.Type, e.Payload.Span, size);
                 bytes += size;
             }
 
@@ -1237,7 +1237,7 @@ internal sealed class EventStore : IDisposable
         _counters.NotifyChanged();
     }
 
-    private static long SizeOf(EventEnvelope e) => StorePolicy.SizeOf(e.Bytes.Length, e.TypeInfo.Type.Length);
+    private static long SizeOf(EventEnvelope e) => StorePolicy.SizeOf(e.Payload.Length, e.TypeInfo.Type.Length);
 
 
     private static BsonDocument ToDocument(EventEnvelope e) => new()

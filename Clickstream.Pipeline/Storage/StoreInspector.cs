@@ -73,19 +73,13 @@ internal static class StoreInspector
     {
         using var db = new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
         var names = new HashSet<string>(db.GetCollectionNames(), StringComparer.Ordinal);
-        if (names.Count > 0 && !names.Contains(StoreDatabase.EventsCollection) && !names.Contains(StoreDatabase.RequestsCollection)
-            && !names.Contains(StoreDatabase.DeadLettersCollection))
+        if (names.Count > 0 && !names.Contains(StoreDatabase.SegmentsCollection) && !names.Contains(StoreDatabase.LegacyEventsCollection)
+            && !names.Contains(StoreDatabase.RequestsCollection) && !names.Contains(StoreDatabase.DeadLettersCollection))
         {
             throw new InvalidDataException($"{path} is a LiteDB file without a pipeline store's collections ({string.Join(", ", names)}).");
         }
 
-        var events = db.GetCollection(StoreDatabase.EventsCollection);
-        DateTimeOffset? oldest = null;
-        foreach (var doc in events.Find(Query.All(StoreDatabase.IdField, Query.Ascending), limit: 1))
-        {
-            oldest = new DateTimeOffset(doc[StoreDatabase.TimestampField].AsInt64, TimeSpan.Zero);
-        }
-
+        var (pending, oldest) = names.Contains(StoreDatabase.LegacyEventsCollection) ? ReadLegacyEvents(db) : ReadSegments(db);
         long requests = 0;
         long inFlight = 0;
         foreach (var record in db.GetCollection(StoreDatabase.RequestsCollection).FindAll())
@@ -95,7 +89,47 @@ internal static class StoreInspector
         }
 
         return new StoreSnapshot(
-            path, fileBytes, logBytes, events.LongCount(), requests, inFlight, db.GetCollection(StoreDatabase.DeadLettersCollection).LongCount(), oldest);
+            path, fileBytes, logBytes, pending, requests, inFlight, db.GetCollection(StoreDatabase.DeadLettersCollection).LongCount(), oldest);
+    }
+
+    /// <summary>The segment layout (<see cref="SegmentLayout"/>): pending counted from the heads, the oldest from the first pending event.</summary>
+    private static (long Pending, DateTimeOffset? Oldest) ReadSegments(LiteDatabase db)
+    {
+        long pending = 0;
+        var heads = db.GetCollection(StoreDatabase.SegmentsCollection);
+        foreach (var head in heads.FindAll())
+        {
+            pending += head[SegmentLayout.Count].AsInt32 - SegmentLayout.DoneCount(head);
+        }
+
+        var entries = new List<SegmentEntry>();
+        foreach (var payload in db.GetCollection(StoreDatabase.PayloadsCollection).Find(Query.All(StoreDatabase.IdField, Query.Ascending)))
+        {
+            var done = heads.FindById(payload[StoreDatabase.IdField])?[SegmentLayout.Done];
+            SegmentLayout.Decode(payload, entries);
+            for (var i = 0; i < entries.Count; i++)
+            {
+                if (!SegmentLayout.IsDone(done is { IsBinary: true } ? done.AsBinary : null, i))
+                {
+                    return (pending, new DateTimeOffset(entries[i].TimestampTicks, TimeSpan.Zero));
+                }
+            }
+        }
+
+        return (pending, null);
+    }
+
+    /// <summary>A file of the layout before segments, not opened by a pipeline since (it migrates at open).</summary>
+    private static (long Pending, DateTimeOffset? Oldest) ReadLegacyEvents(LiteDatabase db)
+    {
+        var events = db.GetCollection(StoreDatabase.LegacyEventsCollection);
+        DateTimeOffset? oldest = null;
+        foreach (var doc in events.Find(Query.All(StoreDatabase.IdField, Query.Ascending), limit: 1))
+        {
+            oldest = new DateTimeOffset(doc[StoreDatabase.TimestampField].AsInt64, TimeSpan.Zero);
+        }
+
+        return (events.LongCount(), oldest);
     }
 
     private static void CopyShared(string source, string destination)
