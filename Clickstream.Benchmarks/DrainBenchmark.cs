@@ -9,7 +9,7 @@ namespace Clickstream.Benchmarks;
 /// <summary>
 /// Backlog drain, a whole-process measure rather than a BenchmarkDotNet one: N QoS1 events are stored while
 /// delivery is paused (as while the collector is down), the pipeline is closed, and a new pipeline on the same
-/// file delivers them to a loopback collector. Prints the time until every event is acknowledged and the working
+/// file delivers them to the loopback stub collector (its own process, so its memory is not counted). Prints the time until every event is acknowledged and the working
 /// set sampled every 5 ms while draining.
 /// </summary>
 /// <remarks>
@@ -26,7 +26,7 @@ internal static class DrainBenchmark
         await using var fixture = await PipelineFixture.StartAsync();
         var path = fixture.FilePath("drain");
         var fill = Stopwatch.StartNew();
-        await using (var writer = ClickstreamPipeline.Create(Options(fixture, path)))
+        await using (var writer = fixture.CreatePipeline("drain"))
         {
             writer.Pause();
             await QoS1Ingest.ProduceAsync(writer, SampleEvents.PageView(1), events, producers: 64);
@@ -66,7 +66,7 @@ internal static class DrainBenchmark
 
         var drain = Stopwatch.StartNew();
         ClickstreamStatistics statistics;
-        await using (var reader = ClickstreamPipeline.Create(Options(fixture, path)))
+        await using (var reader = fixture.CreatePipeline("drain"))
         {
             await reader.FlushAsync();
             drain.Stop();
@@ -92,11 +92,4 @@ internal static class DrainBenchmark
         Console.WriteLine(ok ? "// drain: OK" : $"// drain: FAILED, not every event was recovered and acknowledged: {statistics}");
         return ok ? 0 : 1;
     }
-
-    private static ClickstreamOptions Options(PipelineFixture fixture, string path) => new()
-    {
-        Endpoint = fixture.Collector.EventsEndpoint,
-        StoragePath = path,
-        Headers = { ["X-User-ID"] = "bench-drain" },
-    };
 }
