@@ -203,6 +203,13 @@ public sealed class ClickstreamOptions
     public HttpMessageHandler? HttpMessageHandler { get; set; }
 
     /// <summary>
+    /// Set by <c>AddClickstream</c>: the REST transports and the reachability probe take their
+    /// <see cref="HttpClient"/> from this factory (the named client <c>ClickstreamServiceCollectionExtensions.HttpClientName</c>),
+    /// so that an app's <see cref="DelegatingHandler"/>s see every request. Ignored when <see cref="HttpMessageHandler"/> is set.
+    /// </summary>
+    internal IHttpClientFactory? HttpClientFactory { get; set; }
+
+    /// <summary>
     /// An app-fed reachability signal (e.g. a mobile platform's connectivity API). While it says unreachable no
     /// batch is cut. The default value is <see langword="null"/>: the pipeline's own detection only.
     /// </summary>

@@ -42,6 +42,7 @@ internal sealed class PipelineSettings
         MeterFactory = o.MeterFactory;
         HealthObserver = o.HealthObserver;
         HttpMessageHandler = o.HttpMessageHandler;
+        HttpClientFactory = o.HttpMessageHandler is null ? o.HttpClientFactory : null;
         Transport = o.Transport;
         AuthorizationProvider = o.AuthorizationProvider;
         ServerCertificateValidation = o.ServerCertificateValidation;
@@ -78,6 +79,7 @@ internal sealed class PipelineSettings
     public IMeterFactory? MeterFactory { get; }
     public IObserver<ClickstreamHealthEvent>? HealthObserver { get; }
     public HttpMessageHandler? HttpMessageHandler { get; }
+    public IHttpClientFactory? HttpClientFactory { get; }
     public ClickstreamTransport Transport { get; }
     public Func<CancellationToken, ValueTask<string>>? AuthorizationProvider { get; }
     public RemoteCertificateValidationCallback? ServerCertificateValidation { get; }
@@ -90,6 +92,34 @@ internal sealed class PipelineSettings
     /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
     public static PipelineSettings Create(ClickstreamOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = Validate(options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(Describe(errors), nameof(options));
+        }
+
+        return new PipelineSettings(options);
+    }
+
+    /// <summary>
+    /// The message that lists every error: <c>Invalid ClickstreamOptions:</c> and one line per invalid option.
+    /// The hosting validator reports the same text.
+    /// </summary>
+    public static string Describe(List<string> errors)
+    {
+        var message = new StringBuilder("Invalid ClickstreamOptions:");
+        foreach (var error in errors)
+        {
+            message.Append(CultureInfo.InvariantCulture, $"{Environment.NewLine}- {error}");
+        }
+
+        return message.ToString();
+    }
+
+    /// <summary>Every invalid option of <paramref name="options"/>, each named; empty when they are valid.</summary>
+    public static List<string> Validate(ClickstreamOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = new List<string>();
@@ -194,18 +224,7 @@ internal sealed class PipelineSettings
             }
         }
 
-        if (errors.Count > 0)
-        {
-            var message = new StringBuilder("Invalid ClickstreamOptions:");
-            foreach (var error in errors)
-            {
-                message.Append(CultureInfo.InvariantCulture, $"{Environment.NewLine}- {error}");
-            }
-
-            throw new ArgumentException(message.ToString(), nameof(options));
-        }
-
-        return new PipelineSettings(options);
+        return errors;
     }
 
     private static void Positive(List<string> errors, int value, string name)

@@ -8,7 +8,7 @@ using Google.Protobuf;
 namespace Clickstream.Pipeline.Transports;
 
 /// <summary>
-/// Raccoon's REST protocol: one POST per batch through one shared <see cref="HttpClient"/>, with an
+/// Raccoon's REST protocol: one POST per batch through one shared <see cref="HttpClient"/> (or the app's <see cref="IHttpClientFactory"/> client, see <see cref="HttpClientSource"/>), with an
 /// <c>application/proto</c> body (the default) or Raccoon's <c>application/json</c>. Raccoon matches the
 /// content type exactly, so it is sent without parameters. The response is read up to a size limit and
 /// counts as an ack only when it is 2xx, STATUS_SUCCESS, CODE_OK and names this request's req_guid.
@@ -17,7 +17,7 @@ internal sealed class HttpTransport : IEventTransport
 {
     private const string ProtoMediaType = "application/proto";
 
-    private readonly HttpClient _client;
+    private readonly HttpClientSource _clients;
     private readonly PipelineSettings _settings;
     private readonly FrozenDictionary<string, string> _headers;
     private readonly bool _json;
@@ -28,12 +28,7 @@ internal sealed class HttpTransport : IEventTransport
         _settings = settings;
         _headers = settings.Headers;
         _json = json;
-        var handler = TransportSupport.Handler(settings, out var owned);
-        _client = new HttpClient(handler, disposeHandler: owned)
-        {
-            // The per-request timeout comes from the TimeProvider, so that tests control it.
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
+        _clients = new HttpClientSource(settings);
     }
 
     public async Task<SendOutcome> SendAsync(Guid requestGuid, EventEnvelope[] events, CancellationToken cancellationToken)
@@ -56,7 +51,7 @@ internal sealed class HttpTransport : IEventTransport
                 request.Headers.TryAddWithoutValidation("Authorization", await authorization.ConfigureAwait(false));
             }
 
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            using var response = await _clients.Get().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             return await ReadOutcomeAsync(response, requestGuid, linked.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -73,7 +68,7 @@ internal sealed class HttpTransport : IEventTransport
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose() => _clients.Dispose();
 
     private async Task<SendOutcome> ReadOutcomeAsync(HttpResponseMessage response, Guid requestGuid, CancellationToken cancellationToken)
     {

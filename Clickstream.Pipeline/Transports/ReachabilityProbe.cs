@@ -7,7 +7,7 @@ namespace Clickstream.Pipeline.Transports;
 /// </summary>
 internal sealed class ReachabilityProbe : IDisposable
 {
-    private readonly HttpClient? _client;
+    private readonly HttpClientSource? _clients;
     private readonly Uri? _pingUri;
     private readonly PipelineSettings _settings;
 
@@ -22,17 +22,16 @@ internal sealed class ReachabilityProbe : IDisposable
         var endpoint = settings.Endpoint;
         var scheme = endpoint.Scheme == Uri.UriSchemeWss || endpoint.Scheme == Uri.UriSchemeHttps ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
         _pingUri = new UriBuilder(scheme, endpoint.Host, endpoint.Port, "/ping").Uri;
-        var handler = TransportSupport.Handler(settings, out var owned);
-        _client = new HttpClient(handler, disposeHandler: owned) { Timeout = Timeout.InfiniteTimeSpan };
+        _clients = new HttpClientSource(settings);
     }
 
     /// <summary>gRPC: no separate probe; the scheduler lets the next batch go and its outcome decides.</summary>
-    public bool CallIsTheProbe => _client is null;
+    public bool CallIsTheProbe => _clients is null;
 
     /// <summary>True when the server answered the ping with a 2xx; never throws.</summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
-        if (_client is null)
+        if (_clients is null)
         {
             return true;
         }
@@ -47,7 +46,7 @@ internal sealed class ReachabilityProbe : IDisposable
                 request.Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
 
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            using var response = await _clients.Get().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
@@ -56,5 +55,5 @@ internal sealed class ReachabilityProbe : IDisposable
         }
     }
 
-    public void Dispose() => _client?.Dispose();
+    public void Dispose() => _clients?.Dispose();
 }

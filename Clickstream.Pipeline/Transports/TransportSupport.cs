@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 
 namespace Clickstream.Pipeline.Transports;
 
@@ -18,15 +19,24 @@ internal static class TransportSupport
         }
 
         owned = true;
+        return SocketsHandler(settings.MaxConcurrentRequests, settings.ServerCertificateValidation);
+    }
+
+    /// <summary>
+    /// The pipeline's own handler: connections per server, TLS validation. Also the primary handler of the
+    /// <c>IHttpClientFactory</c> client that <c>AddClickstream</c> registers.
+    /// </summary>
+    public static SocketsHttpHandler SocketsHandler(int maxConnectionsPerServer, RemoteCertificateValidationCallback? validate)
+    {
         var sockets = new SocketsHttpHandler
         {
             // Recycle connections so that DNS changes of the collector are seen.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = settings.MaxConcurrentRequests,
+            MaxConnectionsPerServer = maxConnectionsPerServer,
             AutomaticDecompression = DecompressionMethods.None,
             EnableMultipleHttp2Connections = true,
         };
-        if (settings.ServerCertificateValidation is { } validate)
+        if (validate is not null)
         {
             sockets.SslOptions.RemoteCertificateValidationCallback = validate;
         }

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Clickstream.Pipeline.Hosting;
+
+/// <summary>
+/// Fills the options that come from the container, after configuration and code had their say: what the app
+/// set itself is kept. The app's <see cref="ILoggerFactory"/>, <see cref="TimeProvider"/> (when one is
+/// registered) and the <see cref="IHttpClientFactory"/> client.
+/// </summary>
+internal sealed class ClickstreamServicesSetup(IServiceProvider services) : IPostConfigureOptions<ClickstreamOptions>
+{
+    public void PostConfigure(string? name, ClickstreamOptions options)
+    {
+        options.LoggerFactory ??= services.GetService<ILoggerFactory>();
+        if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && services.GetService<TimeProvider>() is { } timeProvider)
+        {
+            options.TimeProvider = timeProvider;
+        }
+
+        // A handler set in code is the app's explicit choice; the factory is used only without one.
+        if (options.HttpMessageHandler is null)
+        {
+            options.HttpClientFactory ??= services.GetService<IHttpClientFactory>();
+        }
+    }
+}
