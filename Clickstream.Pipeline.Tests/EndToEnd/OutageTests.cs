@@ -17,6 +17,10 @@ public class OutageTests : PipelineTestBase
     private const long StoredBound = 50_000;
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(12);
 
+    // A hang guard sized for a million events on a busy 2-core machine (45 s on a quiet one): the harness's
+    // 60 s guard fired mid-run under load, and every wait in the loops below then completed at once.
+    private const int GuardSeconds = 900;
+
     [Test]
     public async Task Million_events_through_a_ten_minute_outage_keep_memory_and_storage_bounded_and_the_kept_ones_arrive()
     {
@@ -33,6 +37,7 @@ public class OutageTests : PipelineTestBase
             o.Random = new Random(5);
         });
 
+        var guard = Timeouts.Guard(GuardSeconds);
         GC.Collect();
         var baseline = GC.GetTotalMemory(forceFullCollection: true);
         long peak = 0;
@@ -51,7 +56,8 @@ public class OutageTests : PipelineTestBase
         while (!Task.WhenAll(producers).IsCompleted)
         {
             var target = Math.Min(pipeline.GetStatistics().EventsStored + 20_000, Events);
-            await Task.WhenAny(Task.WhenAll(producers), Harness.WaitAsync(pipeline, s => s.EventsStored >= target));
+            await Task.WhenAny(Task.WhenAll(producers), pipeline.Counters.WaitAsync(s => s.EventsStored >= target, guard));
+            StopIfHung(guard);
             peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: false) - baseline);
             if (Harness.Time.GetUtcNow() + Step <= outageEnds)
             {
@@ -60,7 +66,7 @@ public class OutageTests : PipelineTestBase
         }
 
         await Task.WhenAll(producers);
-        var during = await Harness.WaitAsync(pipeline, s => s.EventsStored == Events);
+        var during = await pipeline.Counters.WaitAsync(s => s.EventsStored == Events, guard);
         GC.Collect();
         var settled = GC.GetTotalMemory(forceFullCollection: true) - baseline;
         TestContext.Out.WriteLine($"tracked {Events:N0}; stored {during.EventsStored:N0}; evicted {during.EventsEvicted:N0}; on disk {during.EventsPendingOnDisk:N0}; requests {during.BatchesSent}; probes {during.ReachabilityProbes}; managed memory peak +{peak / 1_048_576.0:F1} MiB, settled +{settled / 1_048_576.0:F1} MiB");
@@ -77,13 +83,14 @@ public class OutageTests : PipelineTestBase
 
         // The server is back: everything kept arrives.
         await Harness.StartCollectorAgainAsync();
-        var flush = pipeline.FlushAsync(Harness.Guard);
+        var flush = pipeline.FlushAsync(guard);
         while (!flush.IsCompleted)
         {
             var before = pipeline.GetStatistics();
             Harness.Time.Advance(Step);
-            await Task.WhenAny(flush, Harness.WaitAsync(pipeline, s =>
-                s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed || s.ReachabilityProbes > before.ReachabilityProbes));
+            await Task.WhenAny(flush, pipeline.Counters.WaitAsync(s =>
+                s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed || s.ReachabilityProbes > before.ReachabilityProbes, guard));
+            StopIfHung(guard);
         }
 
         await flush;
@@ -91,5 +98,15 @@ public class OutageTests : PipelineTestBase
         Assert.That(Harness.Collector.Stats.Events, Is.GreaterThanOrEqualTo(during.EventsPendingOnDisk));
         Assert.That(after.EventsPendingOnDisk, Is.Zero);
         Assert.That(after.EventsAcknowledged, Is.EqualTo(Events - during.EventsEvicted));
+    }
+
+    // Once the guard has fired every wait returns at once: stop instead of spinning (the loop would otherwise
+    // allocate waiters until the process runs out of memory, as it did under load).
+    private static void StopIfHung(CancellationToken guard)
+    {
+        if (guard.IsCancellationRequested)
+        {
+            Assert.Fail($"hang guard of {GuardSeconds} s expired before the million events were through");
+        }
     }
 }
