@@ -114,11 +114,13 @@ public class AddClickstreamTests
         {
             services.AddSingleton<TimeProvider>(time);
             services.AddSingleton<ILoggerFactory>(loggers);
+            services.AddMetrics();
             services.AddClickstream();
         });
 
         Assert.That(options.TimeProvider, Is.SameAs(time));
         Assert.That(options.LoggerFactory, Is.SameAs(loggers));
+        Assert.That(options.MeterFactory, Is.Not.Null, "the container's IMeterFactory");
         Assert.That(options.HttpClientFactory, Is.Not.Null);
     }
 
