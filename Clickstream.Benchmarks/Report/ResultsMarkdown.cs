@@ -31,8 +31,41 @@ internal static class ResultsMarkdown
         ProfileTables(md, results);
         TargetsTable(md, targets);
         File.WriteAllText(Path.Combine(output, FileName), md.ToString());
+        UpdateReadmeSummary(Path.Combine(output, "README.md"), results, targets);
         return problems;
     }
+
+    /// <summary>
+    /// Rewrites the README's benchmark summary (between <see cref="SummaryStart"/> and <see cref="SummaryEnd"/>) with
+    /// this run's targets table, so that the README never shows a figure typed by hand. No README (the smoke run's temp
+    /// folder) or no markers: nothing to do.
+    /// </summary>
+    private static void UpdateReadmeSummary(string readme, SuiteResults results, List<(string Target, string Measured, bool? Met)> targets)
+    {
+        if (!File.Exists(readme))
+        {
+            return;
+        }
+
+        var text = File.ReadAllText(readme);
+        var start = text.IndexOf(SummaryStart, StringComparison.Ordinal);
+        var end = text.IndexOf(SummaryEnd, StringComparison.Ordinal);
+        if (start < 0 || end < start)
+        {
+            return;
+        }
+
+        var summary = new StringBuilder();
+        summary.AppendLine(SummaryStart);
+        summary.AppendLine(Invariant($"From the run of {results.StartedUtc:yyyy-MM-dd HH:mm} UTC ({FileName} has every table):"));
+        summary.AppendLine();
+        TargetsTable(summary, targets, heading: false);
+        var updated = string.Concat(text.AsSpan(0, start), summary.ToString(), text.AsSpan(end));
+        File.WriteAllText(readme, updated);
+    }
+
+    private const string SummaryStart = "<!-- benchmark summary: written by `Clickstream.Benchmarks -- report` -->";
+    private const string SummaryEnd = "<!-- end of benchmark summary -->";
 
     /// <summary>The files a run must have written to <paramref name="output"/>, if missing or empty.</summary>
     public static IEnumerable<string> Missing(string output)
@@ -250,10 +283,14 @@ internal static class ResultsMarkdown
         }
     }
 
-    private static void TargetsTable(StringBuilder md, List<(string Target, string Measured, bool? Met)> targets)
+    private static void TargetsTable(StringBuilder md, List<(string Target, string Measured, bool? Met)> targets, bool heading = true)
     {
-        md.AppendLine("## Targets (issue 6)");
-        md.AppendLine();
+        if (heading)
+        {
+            md.AppendLine("## Targets (issue 6)");
+            md.AppendLine();
+        }
+
         md.AppendLine("| target | measured | met |");
         md.AppendLine("|---|---|---|");
         foreach (var (target, measured, met) in targets)

@@ -153,7 +153,17 @@ public class CollectorFaultsTests : CollectorTestBase
         _collector.Faults.WithholdResponses = true;
 
         Task<(HttpStatusCode, SendEventResponse)> send = SendAsync(Batch("held", pageViews: 2));
-        await _collector.WaitForEventsAsync(2, Guard());
+        CancellationToken guard = Guard();
+        await _collector.WaitForEventsAsync(2, guard);
+
+        // The events are counted before the answer is held: wait until the hold has begun, or switching the fault
+        // off below could come first and nothing would be withheld (seen in CI under load).
+        while (_collector.Stats.Faults(FaultKind.WithheldAnswer) == 0)
+        {
+            guard.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+
         Assert.That(send.IsCompleted, Is.False, "counted, not answered");
 
         _collector.Faults.WithholdResponses = false;

@@ -97,7 +97,7 @@ public class StoreSegmentTests
     [Test]
     public async Task Backlog_is_read_back_in_id_order_across_segments_skipping_done_events()
     {
-        // Four group commits of 25 (four segments), then every third event of the first 50 acknowledged.
+        // Four commits of 25 (four segments or more), then every third event of the first 50 acknowledged.
         var harness = NewHarness();
         harness.Start(harness.Options());
         for (var id = 1L; id <= 100; id += 25)
@@ -108,7 +108,9 @@ public class StoreSegmentTests
         var scheduled = await harness.ScheduledAsync(100);
         await harness.AcknowledgeAsync(scheduled.Where(e => e.Id <= 50 && e.Id % 3 == 0).ToArray());
         harness.Stop();
-        Assert.That(Documents(harness, StoreDatabase.PayloadsCollection), Is.EqualTo(4));
+        // Each CommitAsync waits for its commit, so there are at least four segments; the writer may cut one of
+        // the posts in two when it wakes in the middle of it (seen in CI).
+        Assert.That(Documents(harness, StoreDatabase.PayloadsCollection), Is.GreaterThanOrEqualTo(4));
 
         // A memory budget of 7: the backlog comes back 7 at a time, and each read goes on where the last stopped,
         // in the middle of a segment.
