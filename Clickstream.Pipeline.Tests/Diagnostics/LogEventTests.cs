@@ -183,6 +183,24 @@ public class LogEventTests : PipelineTestBase
     }
 
     [Test]
+    public async Task Store_file_whose_mode_cannot_be_set_is_logged_and_the_store_still_opens()
+    {
+        var first = Create();
+        first.Pause();
+        await first.TrackAsync(SampleEvents.PageView(1));
+        await first.DisposeAsync();
+
+        var files = new FaultyFileSystem { ModeChangeFails = true };
+        await using var second = Create(o => o.StoreFileSystem = files);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Messages(45), Is.Not.Empty);
+            Assert.That(Messages(45)[0], Does.Contain(Harness.Folder.StorePath).And.Contain("owner only"));
+            Assert.That(second.GetStatistics().EventsRecovered, Is.EqualTo(1), "the store opens all the same");
+        }
+    }
+
+    [Test]
     public async Task WebSocket_connection_unmatched_and_unreadable_answers_are_logged()
     {
         Harness.Transport = ClickstreamTransport.WebSocket;

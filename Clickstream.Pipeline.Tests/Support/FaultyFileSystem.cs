@@ -28,6 +28,19 @@ internal sealed class FaultyFileSystem : StoreFileSystem
         set => _openFails = value;
     }
 
+    /// <summary>The OS refuses to change a file's mode, as it does for a file owned by another user.</summary>
+    public bool ModeChangeFails { get; set; }
+
+    public override void RestrictToOwner(string path)
+    {
+        if (ModeChangeFails)
+        {
+            throw new UnauthorizedAccessException("Operation not permitted");
+        }
+
+        base.RestrictToOwner(path);
+    }
+
     /// <summary>Flushes of a write-ahead log (<c>*-log.*</c>) to the device.</summary>
     public long LogFlushes => Interlocked.Read(ref _logFlushes);
 

@@ -329,17 +329,9 @@ internal sealed class EventStore : IDisposable
     private void RestrictToOwner(string path)
     {
         // Files of earlier versions were created with the default mode; the store's own are owner-only from birth.
-        if (OperatingSystem.IsWindows() || !File.Exists(path))
-        {
-            return;
-        }
-
         try
         {
-            if ((File.GetUnixFileMode(path) & ~StoreFileSystem.OwnerOnly) != 0)
-            {
-                File.SetUnixFileMode(path, StoreFileSystem.OwnerOnly);
-            }
+            _file.Files.RestrictToOwner(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -44,6 +44,9 @@ internal sealed class StoreDatabase
     private Stream? _log;
     private LiteDatabase? _db;
 
+    /// <summary>How the files are opened and their mode set (the test seam).</summary>
+    public StoreFileSystem Files => _files;
+
     public StoreDatabase(string path, StoreFileSystem files)
     {
         _files = files;

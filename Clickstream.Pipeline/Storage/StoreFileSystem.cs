@@ -36,6 +36,23 @@ internal class StoreFileSystem
         return new FileStream(path, options);
     }
 
+    /// <summary>
+    /// Makes an existing file owner-only when it is not (files of earlier versions were created with the default
+    /// mode). Throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> when the OS refuses.
+    /// </summary>
+    public virtual void RestrictToOwner(string path)
+    {
+        if (OperatingSystem.IsWindows() || !File.Exists(path))
+        {
+            return;
+        }
+
+        if ((File.GetUnixFileMode(path) & ~OwnerOnly) != 0)
+        {
+            File.SetUnixFileMode(path, OwnerOnly);
+        }
+    }
+
     /// <summary>Flushes what was written to <paramref name="stream"/> through to the storage device (fsync).</summary>
     public static void FlushToDisk(Stream stream)
     {
