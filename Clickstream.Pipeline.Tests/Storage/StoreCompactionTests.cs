@@ -49,6 +49,36 @@ public class StoreCompactionTests
     }
 
     [Test]
+    public async Task Failed_compaction_is_logged_and_counted_and_the_store_goes_on_with_its_file()
+    {
+        // The copy cannot be opened (an IO error): the store keeps the file it has and goes on.
+        var files = new FaultyFileSystem();
+        const int count = 30_000;
+        _harness.Start(_harness.Options() with { MemoryBudget = count, FileSystem = files }, _harness.Events(1, count, size: 300), batchSize: 1000);
+        var scheduled = await _harness.ScheduledAsync(count);
+        var before = new FileInfo(_harness.Folder.StorePath).Length;
+
+        files.OpenFails = true;
+        await _harness.AcknowledgeAsync(scheduled[..^200].ToArray());
+        var statistics = await _harness.WaitAsync(s => s.StoreErrors > 0 || s.StoreCompactions > 0);
+        files.OpenFails = false;
+
+        await _harness.CommitAsync(_harness.Events(count + 1, count + 10));
+        var fresh = await _harness.ScheduledAsync(10);
+        _harness.Stop();
+
+        var kept = StoreFile.CommittedEventIds(_harness.Folder.StorePath);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_harness.Messages(44), Has.Count.EqualTo(1), "StoreCompactionFailed logged once");
+            Assert.That(statistics.StoreErrors, Is.EqualTo(1));
+            Assert.That(statistics.StoreCompactions, Is.Zero);
+            Assert.That(new FileInfo(_harness.Folder.StorePath).Length, Is.GreaterThanOrEqualTo(before / 2), "the file is kept as it was");
+            Assert.That(kept, Is.EquivalentTo(scheduled[^200..].Select(e => e.Id).Concat(fresh.Select(e => e.Id))));
+        }
+    }
+
+    [Test]
     public async Task Small_or_still_full_files_are_not_compacted()
     {
         _harness.Start(_harness.Options(), _harness.Events(1, 2000, size: 300));

@@ -1220,6 +1220,7 @@ internal sealed class EventStore : IDisposable
             _lastCompactedLength = before;
             Log.StoreCompactionFailed(_logger, ex);
             Interlocked.Increment(ref _counters.StoreErrors);
+            _counters.NotifyChanged();
             return;
         }
 
