@@ -64,15 +64,7 @@ public class HealthEventTests : PipelineTestBase
     {
         Harness.Collector.Faults.FailNext(1, 500);
         var pipeline = Create(o => o.MaxBatchSize = 10);
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.PageView(i));
-        }
-
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.Click(i));
-        }
+        await PipelineHarness.TrackAsync(pipeline, pageViews: 5, clicks: 5);
 
         await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
         var sent = _health.Of(BatchSent).Single();
@@ -161,24 +153,7 @@ public class HealthEventTests : PipelineTestBase
     public async Task Server_down_is_reported_as_a_connection_failure_and_its_return_as_restored()
     {
         var pipeline = Create();
-        await Harness.StopCollectorAsync();
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.PageView(i));
-        }
-
-        // Connection refused three times in a row (the first send and two retries) trips the gate and arms the
-        // first probe; the clock is not moved past it while the server is down, so the probe finds it back.
-        for (var failures = 1; failures <= 3; failures++)
-        {
-            await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            if (failures < 3)
-            {
-                Harness.Time.Advance(RetryMax);
-            }
-        }
-
-        await Harness.WaitAsync(pipeline, s => !s.IsReachable);
+        await Harness.MakeUnreachableAsync(pipeline, RetryMax);
         var failed = _health.Of(ConnectionFailed).Single();
         using (Assert.EnterMultipleScope())
         {

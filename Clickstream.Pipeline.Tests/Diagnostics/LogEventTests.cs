@@ -74,24 +74,7 @@ public class LogEventTests : PipelineTestBase
     public async Task Unreachable_server_and_its_return_are_logged()
     {
         var pipeline = Create();
-        await Harness.StopCollectorAsync();
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.PageView(i));
-        }
-
-        // Connection refused three times in a row (the first send and two retries) trips the gate and arms the
-        // first probe; the clock is not moved past it while the server is down, so the probe finds it back.
-        for (var failures = 1; failures <= 3; failures++)
-        {
-            await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            if (failures < 3)
-            {
-                Harness.Time.Advance(TimeSpan.FromSeconds(8));
-            }
-        }
-
-        await Harness.WaitAsync(pipeline, s => !s.IsReachable);
+        await Harness.MakeUnreachableAsync(pipeline, TimeSpan.FromSeconds(8));
         Assert.That(Messages(10).Single(), Does.Contain("after 3 failures in a row (last: NetworkError"));
 
         await Harness.StartCollectorAgainAsync();

@@ -161,15 +161,7 @@ public class MetricsTests : PipelineTestBase
     {
         Harness.Collector.Faults.FailNext(1, 500);
         var pipeline = Create(o => o.MaxBatchSize = 10);
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.PageView(i));
-        }
-
-        for (var i = 0; i < 5; i++)
-        {
-            await pipeline.TrackAsync(SampleEvents.Click(i));
-        }
+        await PipelineHarness.TrackAsync(pipeline, pageViews: 5, clicks: 5);
 
         await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
         Harness.Time.Advance(RetryBase);

@@ -94,6 +94,41 @@ internal sealed class PipelineHarness : IAsyncDisposable
     public Task<ClickstreamStatistics> WaitAsync(ClickstreamPipeline pipeline, Func<ClickstreamStatistics, bool> condition) =>
         pipeline.Counters.WaitAsync(condition, Guard);
 
+    /// <summary>Tracks <paramref name="pageViews"/> QoS1 page views, then <paramref name="clicks"/> QoS0 clicks (numbered from 0).</summary>
+    public static async Task TrackAsync(ClickstreamPipeline pipeline, int pageViews, int clicks = 0)
+    {
+        for (var i = 0; i < pageViews; i++)
+        {
+            await pipeline.TrackAsync(Clickstream.Samples.SampleEvents.PageView(i));
+        }
+
+        for (var i = 0; i < clicks; i++)
+        {
+            await pipeline.TrackAsync(Clickstream.Samples.SampleEvents.Click(i));
+        }
+    }
+
+    /// <summary>
+    /// Stops the collector, tracks 5 page views and lets them fail three times in a row (the first send and two
+    /// retries, the clock moved by <paramref name="retryStep"/> between them), which marks the server unreachable
+    /// and arms the first probe. The clock is not moved past the probe, so it can find the server back later.
+    /// </summary>
+    public async Task MakeUnreachableAsync(ClickstreamPipeline pipeline, TimeSpan retryStep)
+    {
+        await StopCollectorAsync();
+        await TrackAsync(pipeline, pageViews: 5);
+        for (var failures = 1; failures <= 3; failures++)
+        {
+            await WaitAsync(pipeline, s => s.BatchesFailed == failures);
+            if (failures < 3)
+            {
+                Time.Advance(retryStep);
+            }
+        }
+
+        await WaitAsync(pipeline, s => !s.IsReachable);
+    }
+
     /// <summary>The bytes the collector received, each as a base64 string, in arrival order.</summary>
     public List<string> ReceivedPayloads() => Collector.Stats.ReceivedEvents().Select(e => Convert.ToBase64String(e.Bytes)).ToList();
 
