@@ -8,26 +8,18 @@ using Clickstream.Samples;
 
 namespace Clickstream.Pipeline.Tests.Cli;
 
-public class CollectorCommandTests
+public class CollectorCommandTests : TempFolderTestBase
 {
-    private TempFolder _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = new TempFolder();
-
-    [TearDown]
-    public void DeleteFolder() => _folder.Dispose();
-
     [Test]
     public async Task Collector_writes_every_event_it_accepts_as_ndjson_and_stops_on_cancellation()
     {
-        var ndjson = Path.Combine(_folder.Path, "events.ndjson");
+        var ndjson = Path.Combine(Folder.Path, "events.ndjson");
         using var stop = new CancellationTokenSource();
         var started = new TaskCompletionSource<RaccoonCollector>(TaskCreationOptions.RunContinuationsAsynchronously);
         var run = CliRunner.RunAsync(["collector", "--port", "0", "--ndjson", ndjson], stop.Token, new CommandHooks { CollectorStarted = started.SetResult });
         var collector = await started.Task.WaitAsync(Timeouts.Guard());
 
-        var options = new ClickstreamOptions { Endpoint = collector.EventsEndpoint, StoragePath = _folder.StorePath, MaxBatchSize = 10 };
+        var options = new ClickstreamOptions { Endpoint = collector.EventsEndpoint, StoragePath = Folder.StorePath, MaxBatchSize = 10 };
         await using (var pipeline = ClickstreamPipeline.Create(options))
         {
             for (var i = 0; i < 25; i++)
@@ -126,7 +118,7 @@ public class CollectorCommandTests
     [Test]
     public async Task Collector_ndjson_in_a_missing_folder_exits_4()
     {
-        var result = await CliRunner.RunAsync(["collector", "--port", "0", "--ndjson", Path.Combine(_folder.Path, "no", "such", "folder", "e.ndjson")]);
+        var result = await CliRunner.RunAsync(["collector", "--port", "0", "--ndjson", Path.Combine(Folder.Path, "no", "such", "folder", "e.ndjson")]);
 
         using (Assert.EnterMultipleScope())
         {

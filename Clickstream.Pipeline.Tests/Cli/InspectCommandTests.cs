@@ -5,22 +5,14 @@ using Clickstream.Pipeline.Tests.Support;
 namespace Clickstream.Pipeline.Tests.Cli;
 
 /// <summary><c>inspect</c> on a store a real pipeline left behind: QoS1 events tracked while the collector was paused.</summary>
-public class InspectCommandTests
+public class InspectCommandTests : TempFolderTestBase
 {
-    private TempFolder _folder = null!;
-
-    [SetUp]
-    public void CreateFolder() => _folder = new TempFolder();
-
-    [TearDown]
-    public void DeleteFolder() => _folder.Dispose();
-
     [Test]
     public async Task Inspect_json_shows_the_events_a_pipeline_left_pending()
     {
         await LeaveEventsPendingAsync(25);
 
-        var result = await CliRunner.RunAsync(["inspect", _folder.StorePath, "--json"]);
+        var result = await CliRunner.RunAsync(["inspect", Folder.StorePath, "--json"]);
 
         Assert.That(result.ExitCode, Is.Zero, result.Errors);
         using var json = JsonDocument.Parse(result.Output);
@@ -32,7 +24,7 @@ public class InspectCommandTests
             Assert.That(root.GetProperty("dead_letters").GetInt64(), Is.Zero);
             Assert.That(root.GetProperty("file_bytes").GetInt64(), Is.Positive);
             Assert.That(root.GetProperty("oldest_event_age_seconds").GetDouble(), Is.GreaterThanOrEqualTo(0));
-            Assert.That(root.GetProperty("path").GetString(), Is.EqualTo(_folder.StorePath));
+            Assert.That(root.GetProperty("path").GetString(), Is.EqualTo(Folder.StorePath));
         }
     }
 
@@ -41,7 +33,7 @@ public class InspectCommandTests
     {
         await LeaveEventsPendingAsync(7);
 
-        var result = await CliRunner.RunAsync(["inspect", _folder.StorePath]);
+        var result = await CliRunner.RunAsync(["inspect", Folder.StorePath]);
 
         using (Assert.EnterMultipleScope())
         {
@@ -54,7 +46,7 @@ public class InspectCommandTests
     [Test]
     public async Task Inspect_of_a_missing_file_exits_4_naming_it()
     {
-        var missing = Path.Combine(_folder.Path, "missing.db");
+        var missing = Path.Combine(Folder.Path, "missing.db");
 
         var result = await CliRunner.RunAsync(["inspect", missing]);
 
@@ -70,16 +62,16 @@ public class InspectCommandTests
     {
         var garbage = new byte[16_384];
         new Random(7).NextBytes(garbage);
-        await File.WriteAllBytesAsync(_folder.StorePath, garbage);
+        await File.WriteAllBytesAsync(Folder.StorePath, garbage);
 
-        var result = await CliRunner.RunAsync(["inspect", _folder.StorePath, "--json"]);
+        var result = await CliRunner.RunAsync(["inspect", Folder.StorePath, "--json"]);
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(result.ExitCode, Is.EqualTo(4));
             Assert.That(result.Errors, Does.Contain("cannot be read"));
             Assert.That(result.Output, Is.Empty, "no JSON for a script to misread");
-            Assert.That(await File.ReadAllBytesAsync(_folder.StorePath), Is.EqualTo(garbage));
+            Assert.That(await File.ReadAllBytesAsync(Folder.StorePath), Is.EqualTo(garbage));
         }
     }
 
@@ -99,7 +91,7 @@ public class InspectCommandTests
     {
         await using var collector = await RaccoonCollector.StartAsync();
         collector.Faults.GoDown();
-        var options = new ClickstreamOptions { Endpoint = collector.EventsEndpoint, StoragePath = _folder.StorePath, ShutdownTimeout = TimeSpan.Zero };
+        var options = new ClickstreamOptions { Endpoint = collector.EventsEndpoint, StoragePath = Folder.StorePath, ShutdownTimeout = TimeSpan.Zero };
         await using var pipeline = ClickstreamPipeline.Create(options);
         for (var i = 0; i < count; i++)
         {
