@@ -184,6 +184,30 @@ public class LogEventTests : PipelineTestBase
     }
 
     [Test]
+    public async Task WebSocket_owner_callback_that_throws_when_the_connection_ends_is_logged()
+    {
+        var settings = PipelineSettings.Create(Harness.Options(o =>
+        {
+            o.Transport = ClickstreamTransport.WebSocket;
+            o.Endpoint = Harness.Endpoint(ClickstreamTransport.WebSocket);
+        }));
+        var (connection, failure) = await WebSocketConnection.ConnectAsync(
+            settings, _logs.CreateLogger("websocket"), (_, _, _) => throw new InvalidOperationException("owner broke"), Harness.Guard);
+        Assert.That(connection, Is.Not.Null, failure.Detail);
+        connection!.StartReceiving();
+
+        // The server drops the connection: the receive loop ends it, and the owner's callback throws.
+        var logged = _logs.WaitForAsync(26, Harness.Guard);
+        Harness.Collector.Faults.DropWebSocketConnections();
+        await logged;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(connection.HasEnded, Is.True);
+            Assert.That(Messages(26).Single(), Does.Contain("connection end"));
+        }
+    }
+
+    [Test]
     public async Task WebSocket_connection_unmatched_and_unreadable_answers_are_logged()
     {
         Harness.Transport = ClickstreamTransport.WebSocket;
