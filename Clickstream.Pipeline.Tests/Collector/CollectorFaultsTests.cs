@@ -12,13 +12,7 @@ namespace Clickstream.Pipeline.Tests.Collector;
 [CancelAfter(30_000)]
 public class CollectorFaultsTests : CollectorTestBase
 {
-    private SignalingTimeProvider _time = null!;
-
-    protected override CollectorOptions CreateOptions()
-    {
-        _time = new SignalingTimeProvider(Now);
-        return new CollectorOptions { TimeProvider = _time };
-    }
+    protected override CollectorOptions CreateOptions() => OnSignalingClock(new CollectorOptions());
 
     [Test]
     public async Task FailNext_fails_that_many_requests_uncounted_then_succeeds()

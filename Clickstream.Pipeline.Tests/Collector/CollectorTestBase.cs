@@ -17,8 +17,19 @@ public abstract class CollectorTestBase
     /// <summary>A client for the collector's HTTP endpoints, one per fixture.</summary>
     protected HttpClient Http => _http ??= new HttpClient();
 
+    /// <summary>The fake clock of the current test's collector, when it runs on one (<see cref="OnSignalingClock"/>).</summary>
+    private protected SignalingTimeProvider _time = null!;
+
     /// <summary>The options each test's collector starts on; called once per test.</summary>
     protected abstract CollectorOptions CreateOptions();
+
+    /// <summary><paramref name="options"/> on a fresh <see cref="SignalingTimeProvider"/> at <see cref="CollectorTestKit.Now"/>, kept in <see cref="_time"/>.</summary>
+    private protected CollectorOptions OnSignalingClock(CollectorOptions options)
+    {
+        _time = new SignalingTimeProvider(CollectorTestKit.Now);
+        options.TimeProvider = _time;
+        return options;
+    }
 
     [SetUp]
     public async Task StartCollector() => _collector = await RaccoonCollector.StartAsync(CreateOptions());

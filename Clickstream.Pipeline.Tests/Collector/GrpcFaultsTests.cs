@@ -12,13 +12,7 @@ namespace Clickstream.Pipeline.Tests.Collector;
 [CancelAfter(30_000)]
 public class GrpcFaultsTests : GrpcCollectorTestBase
 {
-    private SignalingTimeProvider _time = null!;
-
-    protected override CollectorOptions CreateOptions()
-    {
-        _time = new SignalingTimeProvider(Now);
-        return new CollectorOptions { GrpcPort = 0, TimeProvider = _time };
-    }
+    protected override CollectorOptions CreateOptions() => OnSignalingClock(new CollectorOptions { GrpcPort = 0 });
 
     [Test]
     public async Task Fault_503_with_retry_after_seconds_carries_it_as_trailers()

@@ -17,13 +17,7 @@ namespace Clickstream.Pipeline.Tests.Collector;
 [CancelAfter(30_000)]
 public class OutageTests : CollectorTestBase
 {
-    private FakeTimeProvider _time = null!;
-
-    protected override CollectorOptions CreateOptions()
-    {
-        _time = new FakeTimeProvider(Now);
-        return new CollectorOptions { GrpcPort = 0, TimeProvider = _time };
-    }
+    protected override CollectorOptions CreateOptions() => OnSignalingClock(new CollectorOptions { GrpcPort = 0 });
 
     [Test]
     public async Task GoDown_refuses_connects_on_every_protocol_and_ping()

@@ -13,13 +13,7 @@ namespace Clickstream.Pipeline.Tests.Collector;
 [CancelAfter(30_000)]
 public class WebSocketFaultsTests : CollectorTestBase
 {
-    private SignalingTimeProvider _time = null!;
-
-    protected override CollectorOptions CreateOptions()
-    {
-        _time = new SignalingTimeProvider(Now);
-        return new CollectorOptions { TimeProvider = _time };
-    }
+    protected override CollectorOptions CreateOptions() => OnSignalingClock(new CollectorOptions());
 
     [Test]
     public async Task ConnectionReset_drops_the_connection_mid_batch_and_the_held_answers_are_lost()
