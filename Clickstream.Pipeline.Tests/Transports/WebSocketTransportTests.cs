@@ -130,9 +130,7 @@ public class WebSocketTransportTests
     {
         WebSocketTransport transport = Transport();
 
-        Task<SendOutcome> send = transport.SendAsync(Guid.NewGuid(), [Envelopes.Make(1)], Guard);
-        ServerConnection connection = await _server.NextConnectionAsync(Guard);
-        await connection.NextMessageAsync(Guard);
+        (Task<SendOutcome> send, ServerConnection connection) = await SendOneReadByServerAsync(transport);
         await connection.SendFragmentedAsync(new byte[(64 * 1024) + 1], WebSocketMessageType.Binary, fragments: 5, Guard);
         SendOutcome outcome = await send.WaitAsync(Guard);
 
@@ -351,9 +349,7 @@ public class WebSocketTransportTests
     {
         WebSocketTransport transport = Transport();
 
-        Task<SendOutcome> send = transport.SendAsync(Guid.NewGuid(), [Envelopes.Make(1)], Guard);
-        ServerConnection connection = await _server.NextConnectionAsync(Guard);
-        await connection.NextMessageAsync(Guard);
+        (Task<SendOutcome> send, ServerConnection connection) = await SendOneReadByServerAsync(transport);
         await connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, "token expired", Guard);
         SendOutcome outcome = await send.WaitAsync(Guard);
 
@@ -460,9 +456,7 @@ public class WebSocketTransportTests
     {
         WebSocketTransport transport = Transport();
 
-        Task<SendOutcome> send = transport.SendAsync(Guid.NewGuid(), [Envelopes.Make(1)], Guard);
-        ServerConnection connection = await _server.NextConnectionAsync(Guard);
-        await connection.NextMessageAsync(Guard);
+        (Task<SendOutcome> send, ServerConnection connection) = await SendOneReadByServerAsync(transport);
         transport.Dispose();
         SendOutcome inFlight = await send.WaitAsync(Guard);
         SendOutcome afterDispose = await transport.SendAsync(Guid.NewGuid(), [Envelopes.Make(2)], Guard).WaitAsync(Guard);
@@ -493,6 +487,15 @@ public class WebSocketTransportTests
     }
 
     /// <summary>A transport whose reconnect jitter always draws 0.5: each delay is half its ceiling.</summary>
+    /// <summary>Sends one event on a new connection and waits until the server has read it: the batch is in flight.</summary>
+    private async Task<(Task<SendOutcome> Send, ServerConnection Connection)> SendOneReadByServerAsync(WebSocketTransport transport)
+    {
+        Task<SendOutcome> send = transport.SendAsync(Guid.NewGuid(), [Envelopes.Make(1)], Guard);
+        ServerConnection connection = await _server.NextConnectionAsync(Guard);
+        await connection.NextMessageAsync(Guard);
+        return (send, connection);
+    }
+
     private WebSocketTransport Transport(Action<ClickstreamOptions>? configure = null)
     {
         var transport = new WebSocketTransport(Settings(configure), new FixedRandom(0.5));
