@@ -18,33 +18,11 @@ internal static class AllocationProfile
     public static async Task<(Measurement Measurement, IReadOnlyList<AllocatedType> Types)> RunAsync(
         string contender, int events, StubAddresses stub, string tracePath)
     {
-        EventPipeSession? session = null;
-        Task? copy = null;
-        var measurement = await ChildProcess.RunAsync(contender, events, stub, onReady: pid =>
+        var providers = new[]
         {
-            var providers = new[]
-            {
-                new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GC),
-            };
-            session = new DiagnosticsClient(pid).StartEventPipeSession(providers, requestRundown: true);
-            var file = File.Create(tracePath);
-            copy = Task.Run(async () =>
-            {
-                await using (file)
-                {
-                    await session.EventStream.CopyToAsync(file);
-                }
-            });
-            return Task.CompletedTask;
-        });
-
-        // The child has exited, which ends the session and its stream.
-        if (copy is not null)
-        {
-            await copy.WaitAsync(TimeSpan.FromSeconds(60));
-        }
-
-        session?.Dispose();
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, (long)ClrTraceEventParser.Keywords.GC),
+        };
+        var measurement = await EventPipeRun.RunAsync(contender, events, stub, tracePath, providers);
         return (measurement, Summarise(tracePath));
     }
 

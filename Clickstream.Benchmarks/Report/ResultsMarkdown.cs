@@ -29,6 +29,7 @@ internal static class ResultsMarkdown
         BacklogTable(md, results, targets, problems);
         TransportTable(md, transports);
         ProfileTables(md, results);
+        CpuProfileTables(md, results);
         TargetsTable(md, targets);
         File.WriteAllText(Path.Combine(output, FileName), md.ToString());
         UpdateReadmeSummary(Path.Combine(output, "README.md"), results, targets);
@@ -282,6 +283,97 @@ internal static class ResultsMarkdown
             md.AppendLine();
         }
     }
+
+    private static void CpuProfileTables(StringBuilder md, SuiteResults results)
+    {
+        md.AppendLine("## Where the time goes (EventPipe CPU samples)");
+        md.AppendLine();
+        md.AppendLine("The runtime's sample profiler (each managed thread's stack about every millisecond, dotnet-trace's `cpu-sampling`) with the");
+        md.AppendLine("JIT, loader and rundown events that name the methods, from the child process over the measured window, written to");
+        md.AppendLine("`BenchmarkDotNet.Artifacts/profiles/<contender>.cpu.nettrace` (PerfView, `dotnet-trace convert --format speedscope`).");
+        md.AppendLine("Only samples of running threads count: the sampler tags each one `Managed` (CPU, as PerfView's CPU_TIME) or `External`");
+        md.AppendLine("(native code); an external sample whose leaf is a wait (thread pool semaphore, monitor, handle, epoll, console read) is");
+        md.AppendLine("left out, other external ones (system calls such as `send`) count. Each sample is charged to the component of the");
+        md.AppendLine("frame nearest its leaf that belongs to one (so a component includes the framework code it calls); `~us/event` is the");
+        md.AppendLine("share times the profiled run's CPU per event. The sampler suspends the runtime to walk the stacks, so time inside a GC");
+        md.AppendLine("is not sampled (see the gen0/1/2 counts), and the session itself costs some CPU (compare the two CPU columns).");
+        md.AppendLine();
+        if (results.CpuProfiles.Count == 0)
+        {
+            md.AppendLine("Not run.");
+            md.AppendLine();
+            return;
+        }
+
+        md.AppendLine("| contender | events | CPU us/event (profiled run) | CPU us/event (delivery median) | CPU samples | of which native | waiting samples left out (most common waits) |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---|");
+        foreach (var (measurement, summary) in results.CpuProfiles)
+        {
+            var median = SuiteResults.Median(results.Delivery, measurement.Contender);
+            var waits = string.Join(", ", summary.Waits.Select(w => Invariant($"`` {Cell(w.Name)} `` {w.Share:P0}")));
+            md.AppendLine(Invariant(
+                $"| {measurement.Contender} | {measurement.Events:N0} | {measurement.CpuMicrosecondsPerEvent:N2} | {(median is null ? "-" : median.CpuMicrosecondsPerEvent.ToString("N2", CultureInfo.InvariantCulture))} | {summary.CpuSamples:N0} | {summary.NativeSamples:N0} | {summary.WaitingSamples:N0} ({waits}) |"));
+        }
+
+        md.AppendLine();
+        md.AppendLine("By component, share of CPU samples (~us/event):");
+        md.AppendLine();
+        md.Append("| component |");
+        foreach (var (measurement, _) in results.CpuProfiles)
+        {
+            md.Append(Invariant($" {measurement.Contender} |"));
+        }
+
+        md.AppendLine();
+        md.Append("|---|");
+        md.AppendLine(string.Concat(Enumerable.Repeat("---:|", results.CpuProfiles.Count)));
+        foreach (var component in ComponentsByLargestShare(results.CpuProfiles))
+        {
+            md.Append(Invariant($"| {component} |"));
+            foreach (var (measurement, summary) in results.CpuProfiles)
+            {
+                var share = summary.Components.FirstOrDefault(c => c.Name == component)?.Share ?? 0;
+                md.Append(share == 0 ? " - |" : Invariant($" {share:P1} ({share * measurement.CpuMicrosecondsPerEvent:N2}) |"));
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine();
+        foreach (var (measurement, summary) in results.CpuProfiles)
+        {
+            md.AppendLine(Invariant($"**{measurement.Contender}**, top methods by exclusive share (the leaf frame of each CPU sample):"));
+            md.AppendLine();
+            md.AppendLine("| method | share |");
+            md.AppendLine("|---|---:|");
+            foreach (var method in summary.Methods)
+            {
+                md.AppendLine(Invariant($"| `` {Cell(method.Name)} `` | {method.Share:P1} |"));
+            }
+
+            md.AppendLine();
+        }
+    }
+
+    /// <summary>Every component of the profiles, the one with the largest share in any of them first.</summary>
+    private static List<string> ComponentsByLargestShare(List<(Measurement Measurement, CpuProfileSummary Summary)> profiles)
+    {
+        var largest = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (_, summary) in profiles)
+        {
+            foreach (var component in summary.Components)
+            {
+                largest[component.Name] = Math.Max(largest.GetValueOrDefault(component.Name), component.Share);
+            }
+        }
+
+        var names = new List<string>(largest.Keys);
+        names.Sort((a, b) => largest[b] != largest[a] ? largest[b].CompareTo(largest[a]) : string.CompareOrdinal(a, b));
+        return names;
+    }
+
+    /// <summary>A table cell's text: a <c>|</c> (in local functions' names) would end the cell.</summary>
+    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     private static void TargetsTable(StringBuilder md, List<(string Target, string Measured, bool? Met)> targets, bool heading = true)
     {

@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Clickstream.Benchmarks.Report;
 
 /// <summary>
-/// <c>report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER]</c>:
-/// the sizes of the suite's runs. The defaults keep the whole suite within about 15 minutes on a 2-core machine;
+/// <c>report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER]
+/// [--only PART,...]</c>: the sizes of the suite's runs, and which parts run (all by default). The defaults keep the whole suite within about 15 minutes on a 2-core machine;
 /// <c>--smoke</c> makes every run tiny (BenchmarkDotNet's dry job, in process) and writes to a temp folder, for CI.
 /// </summary>
 internal sealed record SuiteOptions
@@ -28,6 +28,15 @@ internal sealed record SuiteOptions
 
     /// <summary>Where BENCHMARKS.md and docs/benchmarks/e2e.png are written: the repository, or a temp folder for smoke.</summary>
     public string? Output { get; init; }
+
+    /// <summary>The parts to run (<see cref="Parts"/>), or null for all: to iterate on one part (the report leaves the others "not run").</summary>
+    public IReadOnlySet<string>? Only { get; init; }
+
+    /// <summary>The parts of the suite, for <c>--only</c>.</summary>
+    public static readonly string[] Parts = ["delivery", "profiles", "backlog", "benchmarks"];
+
+    /// <summary>Whether <paramref name="part"/> (one of <see cref="Parts"/>) runs.</summary>
+    public bool Includes(string part) => Only is null || Only.Contains(part);
 
     /// <summary>The arguments as given, for the report's "command" line.</summary>
     public string Arguments { get; init; } = string.Empty;
@@ -54,11 +63,26 @@ internal sealed record SuiteOptions
                 "--backlog" => options with { BacklogEvents = Next() },
                 "--profile-events" => options with { ProfileEvents = Next() },
                 "--output" when i + 1 < args.Length => options with { Output = args[i + 1] },
-                _ when i > 0 && args[i - 1] is "--events" or "--runs" or "--transport-events" or "--backlog" or "--profile-events" or "--output" => options,
-                _ => throw new ArgumentException($"Unknown report argument '{args[i]}'. Usage: report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER]"),
+                "--only" when i + 1 < args.Length => options with { Only = ParseParts(args[i + 1]) },
+                _ when i > 0 && args[i - 1] is "--events" or "--runs" or "--transport-events" or "--backlog" or "--profile-events" or "--output" or "--only" => options,
+                _ => throw new ArgumentException($"Unknown report argument '{args[i]}'. Usage: report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER] [--only {string.Join(',', Parts)}]"),
             };
         }
 
         return options;
+    }
+
+    private static HashSet<string> ParseParts(string value)
+    {
+        var parts = new HashSet<string>(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), StringComparer.Ordinal);
+        foreach (var part in parts)
+        {
+            if (Array.IndexOf(Parts, part) < 0)
+            {
+                throw new ArgumentException($"--only: unknown part '{part}'; the parts are {string.Join(", ", Parts)}.");
+            }
+        }
+
+        return parts;
     }
 }

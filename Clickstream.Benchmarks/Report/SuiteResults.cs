@@ -19,6 +19,9 @@ internal sealed class SuiteResults
     /// <summary>Profiled runs (the EventPipe session is attached): contender, measurement, top types.</summary>
     public List<(Measurement Measurement, IReadOnlyList<AllocatedType> Types)> Profiles { get; } = [];
 
+    /// <summary>CPU-profiled runs (the sample profiler is attached): measurement, CPU samples by component and method.</summary>
+    public List<(Measurement Measurement, CpuProfileSummary Summary)> CpuProfiles { get; } = [];
+
     public Measurement? BacklogWrite { get; set; }
 
     public Measurement? BacklogDrain { get; set; }

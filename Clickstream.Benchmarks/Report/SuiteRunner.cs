@@ -12,8 +12,8 @@ namespace Clickstream.Benchmarks.Report;
 
 /// <summary>
 /// <c>report</c>: the whole suite in one command. End-to-end delivery (pipeline, OpenTelemetry, raw HttpClient; each
-/// run in its own child process, contenders alternated, medians reported), each transport, an EventPipe allocation
-/// profile, the backlog drain, then BenchmarkDotNet's caller-cost and durable-ingest classes; finally BENCHMARKS.md
+/// run in its own child process, contenders alternated, medians reported), each transport, EventPipe allocation
+/// and CPU profiles, the backlog drain, then BenchmarkDotNet's caller-cost and durable-ingest classes; finally BENCHMARKS.md
 /// and docs/benchmarks/e2e.png are rewritten from this run's numbers.
 /// </summary>
 internal static class SuiteRunner
@@ -27,12 +27,27 @@ internal static class SuiteRunner
 
         await using (var stub = await StubProcess.StartAsync())
         {
-            await RunDeliveryAsync(stub.Addresses, options, results);
-            await RunProfilesAsync(stub.Addresses, options, results, output);
-            await RunBacklogAsync(stub.Addresses, options, results);
+            if (options.Includes("delivery"))
+            {
+                await RunDeliveryAsync(stub.Addresses, options, results);
+            }
+
+            if (options.Includes("profiles"))
+            {
+                await RunProfilesAsync(stub.Addresses, options, results, output);
+            }
+
+            if (options.Includes("backlog"))
+            {
+                await RunBacklogAsync(stub.Addresses, options, results);
+            }
         }
 
-        RunBenchmarkDotNet(options, results);
+        if (options.Includes("benchmarks"))
+        {
+            RunBenchmarkDotNet(options, results);
+        }
+
         results.Duration = clock.Elapsed;
 
         var problems = ResultsMarkdown.Write(results, output);
@@ -86,7 +101,21 @@ internal static class SuiteRunner
             results.Profiles.Add(profile);
             Console.WriteLine($"profile {contender}: {trace}; top types: {string.Join(", ", profile.Types.Take(5).Select(t => $"{t.Type} {t.Share:P0}"))}");
         }
+
+        foreach (var contender in CpuProfiled)
+        {
+            var trace = Path.Combine(folder, contender + ".cpu.nettrace");
+            var profile = await CpuProfile.RunAsync(contender, options.ProfileEvents, stub, trace);
+            results.CpuProfiles.Add(profile);
+            var summary = profile.Summary;
+            Console.WriteLine($"cpu profile {contender}: {trace}; {summary.CpuSamples:N0} CPU samples ({summary.NativeSamples:N0} native), {summary.WaitingSamples:N0} waiting left out "
+                + $"(top: {string.Join(", ", summary.Waits.Select(w => $"{w.Name} {w.Share:P0}"))}); "
+                + $"components: {string.Join(", ", summary.Components.Take(5).Select(c => $"{c.Name} {c.Share:P0}"))}");
+        }
     }
+
+    /// <summary>The contenders whose CPU time is profiled: the pipeline at both QoS and the peer.</summary>
+    private static readonly string[] CpuProfiled = [Contenders.PipelineQoS0, Contenders.OpenTelemetry, Contenders.PipelineQoS1];
 
     private static async Task RunBacklogAsync(StubAddresses stub, SuiteOptions options, SuiteResults results)
     {
