@@ -76,7 +76,11 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 _counters,
                 _logger,
                 _store.Enqueue,
-                _scheduler);
+                _scheduler,
+                settings.MaxBatchSize,
+                settings.MaxBatchBytes,
+                settings.MaxTimeBetweenTwoBatches);
+            _scheduler.Attach(_processor);
             _store.Start(_scheduler, epochs, _types);
         }
         catch
@@ -225,6 +229,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _processor.Post(new EventEnvelope(marker));
         _processor.Complete();
         await _processor.Completion.ConfigureAwait(false);
+        _processor.Dispose();
 
         if (_settings.ShutdownTimeout > TimeSpan.Zero)
         {

@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Tests.Support;
@@ -14,14 +15,21 @@ public class EventSchedulerTests
     [SetUp]
     public void SetUp() => _time = new FakeTimeProvider();
 
-    private EventScheduler Make(int maxBatchSize = 10, int maxBatchBytes = 1_000_000) =>
-        new(maxBatchSize, maxBatchBytes, MaxDelay, _time, NullLogger.Instance);
+    private readonly Dictionary<EventScheduler, BufferBlock<EventEnvelope[]>> _outputs = [];
 
-    private static List<EventEnvelope[]> Batches(EventScheduler scheduler)
+    private EventScheduler Make(int maxBatchSize = 10, int maxBatchBytes = 1_000_000)
+    {
+        var scheduler = new EventScheduler(maxBatchSize, maxBatchBytes, MaxDelay, _time, NullLogger.Instance);
+        var output = new BufferBlock<EventEnvelope[]>();
+        scheduler.ConnectTo(output);
+        _outputs[scheduler] = output;
+        return scheduler;
+    }
+
+    private List<EventEnvelope[]> Batches(EventScheduler scheduler)
     {
         var batches = new List<EventEnvelope[]>();
-        var source = (System.Threading.Tasks.Dataflow.IReceivableSourceBlock<EventEnvelope[]>)scheduler.Output;
-        while (source.TryReceive(null, out var batch))
+        while (_outputs[scheduler].TryReceive(out var batch))
         {
             batches.Add(batch);
         }

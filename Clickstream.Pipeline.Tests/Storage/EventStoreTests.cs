@@ -37,7 +37,7 @@ public class EventStoreTests
         // Every range the store hands over is cut into a batch at once while a flush is pending.
         scheduler.BeginFlush();
         _batches = new BufferBlock<EventEnvelope[]>();
-        scheduler.Output.LinkTo(_batches);
+        scheduler.ConnectTo(_batches);
         var epochs = new DeliveryEpochs(store.RecoveredCount, store.LastId);
         store.Start(scheduler, epochs, new EventTypeRegistry(System.Collections.Frozen.FrozenSet<string>.Empty, null));
         return (store, scheduler, epochs);

@@ -60,7 +60,7 @@ internal sealed class StoreHarness : IDisposable
         Store = EventStore.Open(options, Counters, logger);
         _scheduler = new EventScheduler(batchSize, 100_000_000, TimeSpan.FromSeconds(1), Time, logger);
         _scheduler.BeginFlush();
-        _scheduler.Output.LinkTo(_batches);
+        _scheduler.ConnectTo(_batches);
         Epochs = new DeliveryEpochs(Store.RecoveredCount, Store.LastId);
         foreach (var e in preload ?? [])
         {

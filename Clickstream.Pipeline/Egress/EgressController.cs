@@ -57,7 +57,7 @@ internal sealed class EgressController
         _block = new ActionBlock<EventEnvelope[]>(
             SendAsync,
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = maxConcurrentRequests, EnsureOrdered = false });
-        scheduler.Output.LinkTo(_block, new DataflowLinkOptions { PropagateCompletion = true });
+        scheduler.ConnectTo(_block);
     }
 
     public Task Completion => _block.Completion;
