@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
+using Google.Protobuf;
 using Clickstream.Benchmarks.Harness;
 using Clickstream.Benchmarks.Support;
 using Microsoft.Extensions.Logging;
@@ -30,8 +31,12 @@ public class TrackAsyncBenchmarks
     private const int ChannelWrites = 10_000;
     private const int InstantCalls = 1_000;
     private const int DurableCalls = 2;
+    private const int WarmUpRounds = 4;
+    private const int WarmUpCalls = 50_000;
+    private static readonly TimeSpan WarmUpPause = TimeSpan.FromMilliseconds(300);
 
     private readonly PageView _event = SampleEvents.PageView(1);
+    private readonly byte[] _serialized = new byte[1024];
     private readonly Channel<PageView> _channel = Channel.CreateUnbounded<PageView>(new UnboundedChannelOptions { SingleReader = true });
     private PipelineFixture? _fixture;
     private ClickstreamPipeline? _instant;
@@ -59,6 +64,27 @@ public class TrackAsyncBenchmarks
         _otelProcessor = DeliveryRuns.CreateOtlpProcessor(_fixture.Stub.Addresses.LogsEndpoint, 4 * Invocations * InstantCalls);
         _otelFactory = LoggerFactory.Create(logging => logging.AddOpenTelemetry(o => o.AddProcessor(_otelProcessor)));
         _otelLogger = _otelFactory.CreateLogger("Clickstream.Benchmarks");
+
+        // As the end-to-end harness does (DeliveryRuns.WarmUpAsync): rounds of calls, each followed by idle time, so
+        // that the JIT's background tier-up of the hot paths finishes before BenchmarkDotNet's own (short) warm-up.
+        for (var round = 0; round < WarmUpRounds; round++)
+        {
+            for (var i = 0; i < WarmUpCalls; i++)
+            {
+                await _instant.TrackAsync(_event);
+                PeerLog.PageViewed(_otelLogger, _event);
+            }
+
+            _otelRecords += WarmUpCalls;
+            for (var i = 0; i < WarmUpCalls / 100; i++)
+            {
+                await _durable.TrackAsync(_event);
+            }
+
+            await _instant.FlushAsync();
+            _otelProcessor.ForceFlush();
+            await Task.Delay(WarmUpPause);
+        }
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ChannelWrites)]
@@ -80,6 +106,24 @@ public class TrackAsyncBenchmarks
         {
             await _instant!.TrackAsync(_event);
         }
+    }
+
+    /// <summary>
+    /// The floor of a QoS0 call: <c>CalculateSize</c> and <c>WriteTo</c> into a reused buffer, the serialization that
+    /// <see cref="ClickstreamPipeline.TrackAsync"/> does on the caller's thread so that the app may reuse its message.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = InstantCalls)]
+    public int SerializeOnly()
+    {
+        var written = 0;
+        for (var i = 0; i < InstantCalls; i++)
+        {
+            var size = _event.CalculateSize();
+            _event.WriteTo(_serialized.AsSpan(0, size));
+            written += size;
+        }
+
+        return written;
     }
 
     [Benchmark(OperationsPerInvoke = InstantCalls)]

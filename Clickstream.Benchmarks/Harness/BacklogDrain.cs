@@ -55,12 +55,24 @@ internal static class BacklogDrain
     {
         var before = await StubClient.GetCountsAsync(stub.BaseAddress);
         long peakWorkingSet = Environment.WorkingSet;
+        long peakHeap = 0;
+        long peakHeapAfterGc = 0;
         using var stop = new CancellationTokenSource();
+
+        // Besides the working set: the managed heap as it is (live objects and garbage not yet collected) and as the
+        // last GC left it (what survived it): the split between data the drain holds and the GC's headroom.
+        void Sample()
+        {
+            peakWorkingSet = Math.Max(peakWorkingSet, Environment.WorkingSet);
+            peakHeap = Math.Max(peakHeap, GC.GetTotalMemory(forceFullCollection: false));
+            peakHeapAfterGc = Math.Max(peakHeapAfterGc, GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes);
+        }
+
         var sampler = new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
             {
-                peakWorkingSet = Math.Max(peakWorkingSet, Environment.WorkingSet);
+                Sample();
                 Thread.Sleep(Sampling);
             }
         }) { IsBackground = true, Name = "working set sampler" };
@@ -81,7 +93,9 @@ internal static class BacklogDrain
             sampler.Join();
             var after = await StubClient.GetCountsAsync(stub.BaseAddress);
             var drained = start.Until(end, Contenders.BacklogDrain, events, after.Events - before.Events);
-            return drained with { PeakWorkingSetMB = Math.Max(peakWorkingSet, Environment.WorkingSet) / (1024.0 * 1024.0) };
+            Sample();
+            const double MB = 1024.0 * 1024.0;
+            return drained with { PeakWorkingSetMB = peakWorkingSet / MB, PeakHeapMB = peakHeap / MB, PeakHeapAfterGcMB = peakHeapAfterGc / MB };
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Clickstream.Benchmarks.Harness;
 /// (<see cref="Format"/>) that the parent reads back (<see cref="TryParse"/>).
 /// </summary>
 internal sealed record Measurement(
-    string Contender, long Events, double Seconds, long AllocatedBytes, int Gen0, int Gen1, int Gen2, long Delivered, double CpuSeconds, double PeakWorkingSetMB = 0)
+    string Contender, long Events, double Seconds, long AllocatedBytes, int Gen0, int Gen1, int Gen2, long Delivered, double CpuSeconds, double PeakWorkingSetMB = 0, double PeakHeapMB = 0, double PeakHeapAfterGcMB = 0)
 {
     private const string Prefix = "MEASUREMENT ";
 
@@ -21,7 +21,7 @@ internal sealed record Measurement(
 
     public string Format() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{Prefix}{Contender} {Events} {Seconds:R} {AllocatedBytes} {Gen0} {Gen1} {Gen2} {Delivered} {CpuSeconds:R} {PeakWorkingSetMB:R}");
+        $"{Prefix}{Contender} {Events} {Seconds:R} {AllocatedBytes} {Gen0} {Gen1} {Gen2} {Delivered} {CpuSeconds:R} {PeakWorkingSetMB:R} {PeakHeapMB:R} {PeakHeapAfterGcMB:R}");
 
     public static bool TryParse(string line, out Measurement? measurement)
     {
@@ -34,7 +34,7 @@ internal sealed record Measurement(
         var f = line[Prefix.Length..].Split(' ');
         var c = CultureInfo.InvariantCulture;
         measurement = new Measurement(
-            f[0], long.Parse(f[1], c), double.Parse(f[2], c), long.Parse(f[3], c), int.Parse(f[4], c), int.Parse(f[5], c), int.Parse(f[6], c), long.Parse(f[7], c), double.Parse(f[8], c), double.Parse(f[9], c));
+            f[0], long.Parse(f[1], c), double.Parse(f[2], c), long.Parse(f[3], c), int.Parse(f[4], c), int.Parse(f[5], c), int.Parse(f[6], c), long.Parse(f[7], c), double.Parse(f[8], c), double.Parse(f[9], c), double.Parse(f[10], c), double.Parse(f[11], c));
         return true;
     }
 }

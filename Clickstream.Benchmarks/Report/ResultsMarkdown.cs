@@ -184,7 +184,11 @@ internal static class ResultsMarkdown
         if (qos0 is not null && otel is not null)
         {
             var time = qos0.MeanNanoseconds / otel.MeanNanoseconds;
-            targets.Add(("Caller cost of QoS0 TrackAsync <= 0.5x OpenTelemetry's per record", Invariant($"{time:F2}x ({qos0.MeanNanoseconds:N0} ns / {otel.MeanNanoseconds:N0} ns)"), time <= 0.5));
+            var serialize = FindRow(rows, "SerializeOnly");
+            var floor = serialize is null
+                ? string.Empty
+                : Invariant($"; serializing the event alone, which TrackAsync must do before it returns: {serialize.MeanNanoseconds:N0} ns = {serialize.MeanNanoseconds / otel.MeanNanoseconds:F2}x");
+            targets.Add(("Caller cost of QoS0 TrackAsync <= 0.5x OpenTelemetry's per record", Invariant($"{time:F2}x ({qos0.MeanNanoseconds:N0} ns / {otel.MeanNanoseconds:N0} ns){floor}"), time <= 0.5));
             if (qos0.AllocatedBytes is { } a && otel.AllocatedBytes is { } b && b > 0)
             {
                 targets.Add(("Caller allocated B/op <= 0.5x OpenTelemetry's", Invariant($"{a / b:F2}x ({a:N0} B / {b:N0} B)"), a / b <= 0.5));
@@ -227,10 +231,13 @@ internal static class ResultsMarkdown
             return;
         }
 
-        md.AppendLine("| phase | events | seconds | events/s | B/event | CPU us/event | peak working set | delivered |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        md.AppendLine(Invariant($"| write (paused) | {write.Events:N0} | {write.Seconds:F1} | {write.EventsPerSecond:N0} | {write.BytesPerEvent:N0} | {write.CpuMicrosecondsPerEvent:N1} | | {write.Delivered:N0} stored |"));
-        md.AppendLine(Invariant($"| drain | {drain.Events:N0} | {drain.Seconds:F1} | {drain.Delivered / drain.Seconds:N0} | {drain.BytesPerEvent:N0} | {drain.CpuMicrosecondsPerEvent:N1} | {drain.PeakWorkingSetMB:N0} MB | {drain.Delivered:N0} |"));
+        md.AppendLine("| phase | events | seconds | events/s | B/event | CPU us/event | gen0/1/2 | peak working set | peak managed heap | peak heap after a GC | delivered |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine(Invariant($"| write (paused) | {write.Events:N0} | {write.Seconds:F1} | {write.EventsPerSecond:N0} | {write.BytesPerEvent:N0} | {write.CpuMicrosecondsPerEvent:N1} | {write.Gen0}/{write.Gen1}/{write.Gen2} | | | | {write.Delivered:N0} stored |"));
+        md.AppendLine(Invariant($"| drain | {drain.Events:N0} | {drain.Seconds:F1} | {drain.Delivered / drain.Seconds:N0} | {drain.BytesPerEvent:N0} | {drain.CpuMicrosecondsPerEvent:N1} | {drain.Gen0}/{drain.Gen1}/{drain.Gen2} | {drain.PeakWorkingSetMB:N0} MB | {drain.PeakHeapMB:N0} MB | {drain.PeakHeapAfterGcMB:N0} MB | {drain.Delivered:N0} |"));
+        md.AppendLine();
+        md.AppendLine("`peak managed heap` is `GC.GetTotalMemory(false)` (live objects and garbage not yet collected); `peak heap after a GC`");
+        md.AppendLine("is the largest heap a GC left behind (`GCMemoryInfo.HeapSizeBytes`): what the drain holds, the rest being the GC's headroom.");
         md.AppendLine();
         var complete = drain.Delivered >= drain.Events;
         if (!complete)
@@ -240,7 +247,7 @@ internal static class ResultsMarkdown
 
         var scale = drain.Events == 1_000_000 ? string.Empty : Invariant($" (with {drain.Events:N0} events, not 1,000,000)");
         targets.Add(("Backlog drain of 1,000,000 events <= 10 s", Invariant($"{drain.Seconds:F1} s{scale}{(complete ? string.Empty : ", unfinished")}"), complete && drain.Events >= 1_000_000 ? drain.Seconds <= 10 : null));
-        targets.Add(("Backlog drain peak working set <= 200 MB", Invariant($"{drain.PeakWorkingSetMB:N0} MB{scale}"), drain.Events >= 1_000_000 ? drain.PeakWorkingSetMB <= 200 : null));
+        targets.Add(("Backlog drain peak working set <= 200 MB", Invariant($"{drain.PeakWorkingSetMB:N0} MB{scale} (managed heap at most {drain.PeakHeapMB:N0} MB, of which at most {drain.PeakHeapAfterGcMB:N0} MB survived a GC)"), drain.Events >= 1_000_000 ? drain.PeakWorkingSetMB <= 200 : null));
     }
 
     private static void TransportTable(StringBuilder md, List<ContenderSummary> transports)
