@@ -12,7 +12,7 @@ internal sealed record SuiteOptions
     public bool Smoke { get; init; }
 
     /// <summary>Events per end-to-end run (pipeline, peer, raw).</summary>
-    public int Events { get; init; } = 200_000;
+    public int Events { get; init; } = 500_000;
 
     /// <summary>Runs of each end-to-end contender, alternated; the report gives the median.</summary>
     public int Runs { get; init; } = 3;
@@ -24,7 +24,7 @@ internal sealed record SuiteOptions
     public int BacklogEvents { get; init; } = 1_000_000;
 
     /// <summary>Events in the profiled runs.</summary>
-    public int ProfileEvents { get; init; } = 100_000;
+    public int ProfileEvents { get; init; } = 300_000;
 
     /// <summary>Where BENCHMARKS.md and docs/benchmarks/e2e.png are written: the repository, or a temp folder for smoke.</summary>
     public string? Output { get; init; }
