@@ -86,8 +86,8 @@ internal sealed class EventProcessor : IThreadPoolWorkItem, IDisposable
     }
 
     /// <summary>
-    /// The most QoS0 events that wait for one drain, when the batch size is larger: a drain of 256 costs one wake-up
-    /// per 256 events and keeps the scheduler's batch block fed in runs well under a batch.
+    /// The most QoS0 events that wait for one drain when a batch is larger, so that one drain's run stays short. At
+    /// the default batch size (500) QoS0 events wake the processor once per batch.
     /// </summary>
     internal const int MaxDeferredEvents = 1024;
 
