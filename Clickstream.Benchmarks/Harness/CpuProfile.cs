@@ -22,7 +22,7 @@ internal static class CpuProfile
 
     /// <summary>Runs <paramref name="contender"/> under the profile; the trace is kept at <paramref name="tracePath"/>.</summary>
     public static async Task<(Measurement Measurement, CpuProfileSummary Summary)> RunAsync(
-        string contender, int events, StubAddresses stub, string tracePath)
+        string contender, int events, StubAddresses stub, string tracePath, string? folder = null)
     {
         var providers = new[]
         {
@@ -32,7 +32,7 @@ internal static class CpuProfile
                 EventLevel.Verbose,
                 (long)(ClrTraceEventParser.Keywords.Loader | ClrTraceEventParser.Keywords.Jit)),
         };
-        var measurement = await EventPipeRun.RunAsync(contender, events, stub, tracePath, providers);
+        var measurement = await EventPipeRun.RunAsync(contender, events, stub, tracePath, providers, folder);
         return (measurement, Summarise(tracePath));
     }
 

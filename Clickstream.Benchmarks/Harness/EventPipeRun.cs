@@ -9,13 +9,13 @@ namespace Clickstream.Benchmarks.Harness;
 /// </summary>
 internal static class EventPipeRun
 {
-    /// <summary>Runs <paramref name="contender"/> under <paramref name="providers"/>; the trace is kept at <paramref name="tracePath"/>.</summary>
+    /// <summary>Runs <paramref name="contender"/> under <paramref name="providers"/>; the trace is kept at <paramref name="tracePath"/>; <paramref name="folder"/> is the backlog's store for the drain.</summary>
     public static async Task<Measurement> RunAsync(
-        string contender, int events, StubAddresses stub, string tracePath, IReadOnlyList<EventPipeProvider> providers)
+        string contender, int events, StubAddresses stub, string tracePath, IReadOnlyList<EventPipeProvider> providers, string? folder = null)
     {
         EventPipeSession? session = null;
         Task? copy = null;
-        var measurement = await ChildProcess.RunAsync(contender, events, stub, onReady: pid =>
+        var measurement = await ChildProcess.RunAsync(contender, events, stub, folder, onReady: pid =>
         {
             session = new DiagnosticsClient(pid).StartEventPipeSession(providers, requestRundown: true);
             var file = File.Create(tracePath);

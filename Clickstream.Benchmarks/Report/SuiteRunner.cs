@@ -105,13 +105,30 @@ internal static class SuiteRunner
         foreach (var contender in CpuProfiled)
         {
             var trace = Path.Combine(folder, contender + ".cpu.nettrace");
-            var profile = await CpuProfile.RunAsync(contender, options.ProfileEvents, stub, trace);
-            results.CpuProfiles.Add(profile);
-            var summary = profile.Summary;
-            Console.WriteLine($"cpu profile {contender}: {trace}; {summary.CpuSamples:N0} CPU samples ({summary.NativeSamples:N0} native), {summary.WaitingSamples:N0} waiting left out "
-                + $"(top: {string.Join(", ", summary.Waits.Select(w => $"{w.Name} {w.Share:P0}"))}); "
-                + $"components: {string.Join(", ", summary.Components.Take(5).Select(c => $"{c.Name} {c.Share:P0}"))}");
+            AddCpuProfile(results, contender, trace, await CpuProfile.RunAsync(contender, options.ProfileEvents, stub, trace));
         }
+
+        // The backlog drain too: a backlog written with delivery paused, then drained by a profiled child.
+        var backlog = Directory.CreateTempSubdirectory("clickstream-backlog-profile-");
+        try
+        {
+            await ChildProcess.RunAsync(Contenders.BacklogWrite, options.ProfileEvents, stub, backlog.FullName, timeout: TimeSpan.FromMinutes(10));
+            var trace = Path.Combine(folder, Contenders.BacklogDrain + ".cpu.nettrace");
+            AddCpuProfile(results, Contenders.BacklogDrain, trace, await CpuProfile.RunAsync(Contenders.BacklogDrain, options.ProfileEvents, stub, trace, backlog.FullName));
+        }
+        finally
+        {
+            backlog.Delete(recursive: true);
+        }
+    }
+
+    private static void AddCpuProfile(SuiteResults results, string contender, string trace, (Measurement Measurement, CpuProfileSummary Summary) profile)
+    {
+        results.CpuProfiles.Add(profile);
+        var summary = profile.Summary;
+        Console.WriteLine($"cpu profile {contender}: {trace}; {summary.CpuSamples:N0} CPU samples ({summary.NativeSamples:N0} native), {summary.WaitingSamples:N0} waiting left out "
+            + $"(top: {string.Join(", ", summary.Waits.Select(w => $"{w.Name} {w.Share:P0}"))}); "
+            + $"components: {string.Join(", ", summary.Components.Take(5).Select(c => $"{c.Name} {c.Share:P0}"))}");
     }
 
     /// <summary>The contenders whose CPU time is profiled: the pipeline at both QoS and the peer.</summary>
