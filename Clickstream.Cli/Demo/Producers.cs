@@ -1,3 +1,4 @@
+using Clickstream.Cli.Producing;
 using Clickstream.Pipeline;
 using Google.Protobuf;
 
@@ -15,9 +16,7 @@ internal sealed class Producers
     private readonly int _count;
     private readonly Func<int, IMessage> _makeEvent;
     private int _next = -1;
-    private long _completed;
-    private long _failed;
-    private Exception? _firstError;
+    private readonly TrackTally _tally = new();
 
     private Producers(ClickstreamPipeline pipeline, int count, Func<int, IMessage> makeEvent)
     {
@@ -26,11 +25,11 @@ internal sealed class Producers
         _makeEvent = makeEvent;
     }
 
-    public long Completed => Interlocked.Read(ref _completed);
+    public long Completed => _tally.Completed;
 
-    public long Failed => Interlocked.Read(ref _failed);
+    public long Failed => _tally.Failed;
 
-    public Exception? FirstError => Volatile.Read(ref _firstError);
+    public Exception? FirstError => _tally.FirstError;
 
     /// <summary>Tracks events 0 to <paramref name="count"/> - 1, made by <paramref name="makeEvent"/>, from <paramref name="producers"/> tasks.</summary>
     public static async Task<Producers> RunAsync(ClickstreamPipeline pipeline, int count, int producers, Func<int, IMessage> makeEvent, CancellationToken cancellationToken)
@@ -59,17 +58,7 @@ internal sealed class Producers
                 await Task.Yield();
             }
 
-            try
-            {
-                await _pipeline.TrackAsync(_makeEvent(n), cancellationToken);
-                Interlocked.Increment(ref _completed);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // Counted and reported, not rethrown: one failed event must not hide what the others did.
-                Interlocked.Increment(ref _failed);
-                Interlocked.CompareExchange(ref _firstError, ex, null);
-            }
+            await _tally.TrackAsync(_pipeline, _makeEvent(n), cancellationToken);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Clickstream.Cli.Producing;
 using Clickstream.Pipeline;
 using Google.Protobuf;
 
@@ -19,9 +20,7 @@ internal sealed class PacedProducers
     private readonly TimeProvider _time;
     private readonly long _start;
     private int _nextBlock = -1;
-    private long _completed;
-    private long _failed;
-    private Exception? _firstError;
+    private readonly TrackTally _tally = new();
 
     private PacedProducers(ClickstreamPipeline pipeline, int count, double rate, Func<int, IMessage> makeEvent, TimeProvider time)
     {
@@ -41,11 +40,11 @@ internal sealed class PacedProducers
     /// <summary>When each block's first TrackAsync was called (<see cref="TimeProvider.GetTimestamp"/>).</summary>
     public long[] BlockStarts { get; }
 
-    public long Completed => Interlocked.Read(ref _completed);
+    public long Completed => _tally.Completed;
 
-    public long Failed => Interlocked.Read(ref _failed);
+    public long Failed => _tally.Failed;
 
-    public Exception? FirstError => Volatile.Read(ref _firstError);
+    public Exception? FirstError => _tally.FirstError;
 
     /// <summary>Tracks <paramref name="count"/> events at <paramref name="rate"/> per second from <paramref name="producers"/> tasks.</summary>
     public static PacedProducers Start(
@@ -83,16 +82,7 @@ internal sealed class PacedProducers
             var end = Math.Min(first + BlockSize, _count);
             for (var n = first; n < end; n++)
             {
-                try
-                {
-                    await _pipeline.TrackAsync(_makeEvent(n), cancellationToken);
-                    Interlocked.Increment(ref _completed);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    Interlocked.Increment(ref _failed);
-                    Interlocked.CompareExchange(ref _firstError, ex, null);
-                }
+                await _tally.TrackAsync(_pipeline, _makeEvent(n), cancellationToken);
             }
         }
 
