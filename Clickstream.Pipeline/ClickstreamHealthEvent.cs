@@ -18,7 +18,8 @@ public enum ClickstreamHealthEventKind
 
     /// <summary>
     /// A request failed; <see cref="ClickstreamHealthEvent.Reason"/> is the kind of failure (<c>network_error</c>,
-    /// <c>timeout</c>, <c>server_error</c>, <c>rejected</c>, <c>throttled</c>, <c>unauthorized</c>, <c>invalid_response</c>).
+    /// <c>timeout</c>, <c>server_error</c>, <c>rejected</c>, <c>throttled</c>, <c>unauthorized</c>, <c>invalid_response</c>,
+    /// <c>misconfigured</c>, <c>app_error</c>).
     /// </summary>
     BatchFailed,
 
@@ -46,6 +47,15 @@ public enum ClickstreamHealthEventKind
 
     /// <summary>The server answered a probe after <see cref="ConnectionFailed"/>; batches resume.</summary>
     ConnectionRestored,
+
+    /// <summary>
+    /// Requests fail in a way that says the deployment is wrong, not the events or the server's health: a wrong path
+    /// or method (404, 405), proxy credentials (407), content type (415), credentials (401, 403), TLS, DNS, or a gRPC
+    /// service that is not there. <see cref="ClickstreamHealthEvent.Reason"/> is <c>misconfigured</c> or
+    /// <c>unauthorized</c>. Reported once per episode (until a request is acknowledged); the QoS1 events wait on disk
+    /// and are retried with backoff, never dead-lettered for it.
+    /// </summary>
+    ConfigurationError,
 }
 
 /// <summary>

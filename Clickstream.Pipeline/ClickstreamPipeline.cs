@@ -68,7 +68,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 settings.TimeProvider,
                 _logger,
                 OnInstantEventsDone,
-                new EgressDiagnostics(_metrics, _health, _counters, settings));
+                new EgressDiagnostics(_metrics, _health, _counters, settings),
+                SendDeadline(settings));
             _processor = new EventProcessor(
                 _store.LastId,
                 epochs,
@@ -295,6 +296,14 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             _scheduler.EndFlush();
         }
     }
+
+    /// <summary>
+    /// How long one send may run before the egress abandons it: the transport's own timeout (the request, and on
+    /// WebSocket the ack after it) plus a second, so that a timeout the transport reports itself wins, and only a send
+    /// whose code ignores its cancellation token is abandoned.
+    /// </summary>
+    private static TimeSpan SendDeadline(PipelineSettings settings) =>
+        settings.RequestTimeout + (settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.AckTimeout : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
 
     private void OnInstantEventsDone(int count) => Interlocked.Add(ref _instantInMemory, -count);
 }

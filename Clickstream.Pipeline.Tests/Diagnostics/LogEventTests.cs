@@ -88,6 +88,8 @@ public class LogEventTests : PipelineTestBase
     {
         var poison = SampleEvents.PageView(1);
         var pipeline = Create(transport: settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)));
+        await pipeline.TrackAsync(SampleEvents.PageView(0));
+        await pipeline.FlushAsync(Harness.Guard);
         await pipeline.TrackAsync(poison);
         await pipeline.FlushAsync(Harness.Guard);
         var letter = pipeline.GetDeadLetters().Single();
@@ -95,7 +97,7 @@ public class LogEventTests : PipelineTestBase
     }
 
     [Test]
-    public async Task Exception_thrown_by_a_transport_is_logged_as_a_stage_failure()
+    public async Task Exception_thrown_by_a_transport_is_a_failed_batch_logged_once_per_episode()
     {
         var pipeline = Create(transport: _ => new ThrowingTransport());
         for (var i = 0; i < 5; i++)
@@ -103,8 +105,16 @@ public class LogEventTests : PipelineTestBase
             await pipeline.TrackAsync(SampleEvents.PageView(i));
         }
 
-        await _logs.WaitForAsync(5, Harness.Guard);
-        Assert.That(Messages(5).Single(), Is.EqualTo("Unexpected error in pipeline stage egress"));
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        Harness.Time.Advance(TimeSpan.FromMinutes(1));
+        await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 2);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Messages(2).Single(), Does.Contain("AppError: InvalidOperationException: transport bug"), "the first failure of the episode");
+            Assert.That(Messages(14), Has.Count.EqualTo(1), "the next one at Debug");
+            Assert.That(Messages(5), Is.Empty, "a failed batch, not a stage failure");
+            Assert.That(pipeline.GetStatistics().BatchesRetried, Is.EqualTo(1));
+        }
     }
 
     [Test]

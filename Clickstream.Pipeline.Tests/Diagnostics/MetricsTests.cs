@@ -173,7 +173,7 @@ public class MetricsTests : PipelineTestBase
             Assert.That(_metrics.ObservedAll("clickstream.batches.failed").Where(m => m.Key != "kind=server_error").Select(m => m.Value), Is.All.Zero);
             Assert.That(_metrics.ObservedAll("clickstream.batches.failed").Keys, Is.EquivalentTo(new[]
             {
-                "kind=network_error", "kind=timeout", "kind=server_error", "kind=rejected", "kind=throttled", "kind=unauthorized", "kind=invalid_response",
+                "kind=network_error", "kind=timeout", "kind=server_error", "kind=rejected", "kind=throttled", "kind=unauthorized", "kind=invalid_response", "kind=misconfigured", "kind=app_error",
             }));
             Assert.That(_metrics.Observed("clickstream.batches.retried"), Is.EqualTo(1));
             Assert.That(_metrics.Observed("clickstream.events.dropped", ("reason", "send_failed")), Is.EqualTo(5));
@@ -263,6 +263,8 @@ public class MetricsTests : PipelineTestBase
         var pipeline = Harness.Create(
             o => o.MeterFactory = _factory,
             settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)));
+        await pipeline.TrackAsync(SampleEvents.PageView(10));
+        await pipeline.FlushAsync(Harness.Guard);
         for (var i = 0; i < 4; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));

@@ -140,14 +140,18 @@ public class FailureTests : PipelineTestBase
         }
 
         await Harness.Collector.WaitForEventsAsync(5, Harness.Guard);
-        await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5);
+        await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 5 && s.BatchesFailed == 1);
         Assert.That(pipeline.GetStatistics().BatchesSent, Is.EqualTo(2), "the block kept running after the exception");
 
-        // The events of the batch that threw are still on disk and are delivered at the next start.
-        await pipeline.DisposeAsync();
-        var again = Harness.Create();
-        await again.FlushAsync(Harness.Guard);
-        Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(10));
+        // The batch that threw failed like any other: its events are sent again after the backoff.
+        Harness.Time.Advance(TimeSpan.FromSeconds(60));
+        await Harness.Collector.WaitForEventsAsync(10, Harness.Guard);
+        var stats = await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == 10);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(stats.BatchesRetried, Is.EqualTo(1));
+            Assert.That(stats.EventsPendingOnDisk, Is.Zero);
+        }
     }
 
     [Test]
@@ -157,6 +161,10 @@ public class FailureTests : PipelineTestBase
         var pipeline = Create(
             o => o.MaxBatchSize = 8,
             settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)));
+
+        // The endpoint acknowledges other requests: a lone refusal is then the event's own.
+        await pipeline.TrackAsync(SampleEvents.PageView(100));
+        await pipeline.FlushAsync(Harness.Guard);
         for (var i = 0; i < 8; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));
@@ -167,7 +175,7 @@ public class FailureTests : PipelineTestBase
         var letters = pipeline.GetDeadLetters();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 8).Where(i => i != 5).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(Harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 8).Where(i => i != 5).Append(100).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
             Assert.That(stats.EventsDeadLettered, Is.EqualTo(1));
             Assert.That(stats.BatchesSplit, Is.EqualTo(3), "8 -> 4 + 4 -> 2 + 2 -> 1 + 1");
             Assert.That(stats.BatchesRetried, Is.Zero, "a permanent rejection is never retried as it was");

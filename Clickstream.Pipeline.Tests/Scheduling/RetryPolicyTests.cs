@@ -45,7 +45,7 @@ public class RetryPolicyTests
     {
         var policy = new RetryPolicy(Base, Cap, new FixedRandom(0.5));
         var decision = policy.OnFailure(new SendOutcome(SendResult.Throttled, 429, RetryAfter: TimeSpan.FromSeconds(7)));
-        Assert.That(decision, Is.EqualTo(new RetryDecision(FailureDisposition.Retry, TimeSpan.FromSeconds(7))));
+        Assert.That(decision, Is.EqualTo(new RetryDecision(FailureClass.Transient, TimeSpan.FromSeconds(7))));
     }
 
     [Test]
@@ -64,18 +64,28 @@ public class RetryPolicyTests
         Assert.That(decision.Delay, Is.EqualTo(RetryPolicy.MaxRetryAfter));
     }
 
-    [TestCase("Rejected", true)]
-    [TestCase("ServerError", false)]
-    [TestCase("NetworkError", false)]
-    [TestCase("Timeout", false)]
-    [TestCase("Throttled", false)]
-    [TestCase("Unauthorized", false)]
-    [TestCase("InvalidResponse", false)]
-    public void Only_a_rejection_of_the_request_itself_is_permanent(string result, bool permanent)
+    [TestCase("Rejected", "Rejection")]
+    [TestCase("ServerError", "Transient")]
+    [TestCase("NetworkError", "Transient")]
+    [TestCase("Timeout", "Transient")]
+    [TestCase("Throttled", "Transient")]
+    [TestCase("InvalidResponse", "Transient")]
+    [TestCase("AppError", "Transient")]
+    [TestCase("Unauthorized", "Configuration")]
+    [TestCase("Misconfigured", "Configuration")]
+    public void Each_failure_kind_has_its_class(string result, string expected)
     {
         var outcome = new SendOutcome(Enum.Parse<SendResult>(result));
         var policy = new RetryPolicy(Base, Cap, new FixedRandom(0.5));
-        Assert.That(policy.OnFailure(outcome).Disposition, Is.EqualTo(permanent ? FailureDisposition.Permanent : FailureDisposition.Retry));
+        Assert.That(policy.OnFailure(outcome).Class.ToString(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Configuration_fault_backs_off_like_a_transient_one()
+    {
+        var policy = new RetryPolicy(Base, Cap, new FixedRandom(0.5));
+        var delays = Enumerable.Range(0, 7).Select(_ => policy.OnFailure(new SendOutcome(SendResult.Misconfigured, 404)).Delay.TotalSeconds).ToArray();
+        Assert.That(delays, Is.EqualTo(new[] { 0.5, 1, 2, 4, 8, 15, 15 }), "up to the cap, like any failure of the server");
     }
 
     [Test]

@@ -70,6 +70,10 @@ internal sealed class EgressDiagnostics
         _health.ReportLosses();
     }
 
+    /// <summary>The first configuration fault of an episode: the endpoint, path, credentials or a proxy look wrong.</summary>
+    public void ConfigurationFault(in SendOutcome outcome) =>
+        _health.Report(ClickstreamHealthEventKind.ConfigurationError, 0, reason: Telemetry.ResultName(outcome.Result), detail: outcome.Detail);
+
     public void BatchRetried(int events) => _health.Report(ClickstreamHealthEventKind.BatchRetried, events);
 
     public void EventDeadLettered(in SendOutcome outcome) =>

@@ -38,6 +38,15 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "The health observer threw; its exceptions are caught and counted, and only this first one is logged")]
     public static partial void HealthObserverFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(13, LogLevel.Error, "Requests fail with {Kind} ({Status}: {Detail}): the endpoint, its path, the credentials or a proxy look wrong. The QoS1 events wait on disk and are retried with backoff (next in {Delay}); logged once until a request succeeds")]
+    public static partial void ConfigurationFault(ILogger logger, string kind, int status, string? detail, TimeSpan delay);
+
+    [LoggerMessage(14, LogLevel.Debug, "Request {RequestGuid} of {EventCount} events failed again ({Kind}: {Detail}); {Retried} QoS1 events retried in {Delay}, {Dropped} QoS0 events dropped")]
+    public static partial void BatchFailedAgain(ILogger logger, Guid requestGuid, int eventCount, string kind, string? detail, int retried, TimeSpan delay, int dropped);
+
+    [LoggerMessage(15, LogLevel.Information, "Requests are acknowledged again after {Failures} failed in a row")]
+    public static partial void DeliveryRestored(ILogger logger, int failures);
+
     [LoggerMessage(9, LogLevel.Error, "Event {EventGuid} of type {Type} was refused by the server ({Status}: {Reason}) and moved to the dead letters")]
     public static partial void EventDeadLettered(ILogger logger, Guid eventGuid, string type, int status, string? reason);
 

@@ -10,11 +10,13 @@ namespace Clickstream.Pipeline.Egress;
 
 /// <summary>
 /// Sends each batch (a Dataflow <see cref="ActionBlock{T}"/>, several requests in flight): a new req_guid,
-/// the request record written before the send, the send through the transport, then on an ack the record
-/// and its events deleted in one transaction. On a transient failure the QoS1 events go back to the scheduler
-/// after the <see cref="RetryPolicy"/>'s delay (never a hot loop); on a permanent rejection the batch is split
-/// in halves, sent again at once, until each bad event is alone and is dead-lettered. QoS0 events of a failed
-/// request are dropped and counted (QoS0 is at-most-once).
+/// the request record written before the send, the send through the transport (guarded by <see cref="SendGuard"/>,
+/// so that every send ends in an outcome), then on an ack the record and its events deleted in one transaction.
+/// A failure is classed by <see cref="FailureClassifier"/>: transient and configuration failures send the QoS1
+/// events back to the scheduler after the <see cref="RetryPolicy"/>'s delay (never a hot loop); a rejection splits
+/// the batch in halves until each refused event is alone, and a lone refused event is dead-lettered only while the
+/// endpoint acknowledges other requests (<see cref="RecentAckWindow"/>). QoS0 events of a failed request are dropped
+/// and counted (QoS0 is at-most-once).
 /// </summary>
 internal sealed class EgressController
 {
@@ -30,6 +32,16 @@ internal sealed class EgressController
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Action<int> _instantEventsDone;
     private readonly EgressDiagnostics _diagnostics;
+    private readonly FailureEpisodes _episodes = new();
+
+    // The TimeProvider timestamp of the latest acknowledged request; long.MinValue until there is one.
+    private long _lastAcknowledged = long.MinValue;
+
+    /// <summary>
+    /// How recently the endpoint must have acknowledged a request for a lone refused event to be dead-lettered: a server
+    /// that refuses everything is misconfigured (a proxy, a wrong deployment), and its refusals say nothing about the events.
+    /// </summary>
+    public static readonly TimeSpan RecentAckWindow = TimeSpan.FromMinutes(5);
 
     public EgressController(
         IEventTransport transport,
@@ -42,10 +54,11 @@ internal sealed class EgressController
         TimeProvider timeProvider,
         ILogger logger,
         Action<int> instantEventsDone,
-        EgressDiagnostics diagnostics)
+        EgressDiagnostics diagnostics,
+        TimeSpan sendDeadline)
     {
         _diagnostics = diagnostics;
-        _transport = transport;
+        _transport = new SendGuard(transport, sendDeadline, timeProvider);
         _store = store;
         _scheduler = scheduler;
         _reachability = reachability;
@@ -71,7 +84,12 @@ internal sealed class EgressController
 
     private async Task SendAsync(EventEnvelope[] batch)
     {
-        // Nothing may escape this delegate: an exception would fault the block and stop all delivery.
+        // Nothing may escape this delegate: an exception would fault the block and stop all delivery. And every batch
+        // gets an outcome: if anything below throws before one was applied, the batch fails and is retried.
+        var requestGuid = Guid.NewGuid();
+        var durable = 0;
+        var recordWritten = false;
+        var settled = false;
         try
         {
             if (_shutdown.IsCancellationRequested)
@@ -80,17 +98,18 @@ internal sealed class EgressController
             }
 
             _diagnostics.BatchCreated(batch.Length);
-            var requestGuid = Guid.NewGuid();
-            var durable = CountDurable(batch);
+            durable = CountDurable(batch);
             if (durable > 0)
             {
                 try
                 {
                     await _store.BeginRequestAsync(requestGuid, batch).ConfigureAwait(false);
+                    recordWritten = true;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Without its record the batch may not go: an ack could not be applied. Try again later.
+                    settled = true;
                     OnFailed(requestGuid, batch, durable, new SendOutcome(SendResult.InvalidResponse, Detail: "request record not written: " + ex.Message), recordWritten: false);
                     return;
                 }
@@ -99,6 +118,7 @@ internal sealed class EgressController
             Interlocked.Increment(ref _counters.BatchesSent);
             Interlocked.Add(ref _counters.EventsSent, batch.Length);
             var outcome = await _diagnostics.SendAsync(_transport, requestGuid, batch, _shutdown.Token).ConfigureAwait(false);
+            settled = true;
             _reachability.OnOutcome(outcome);
             if (outcome.IsAcknowledged)
             {
@@ -106,12 +126,30 @@ internal sealed class EgressController
             }
             else
             {
-                OnFailed(requestGuid, batch, durable, outcome, recordWritten: durable > 0);
+                OnFailed(requestGuid, batch, durable, outcome, recordWritten);
             }
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
             // Shutdown: QoS1 stays on disk for the next start; QoS0 is counted as dropped at the end.
+        }
+        catch (Exception ex)
+        {
+            Log.StageFailed(_logger, "egress", ex);
+            if (!settled)
+            {
+                FailUnsettled(requestGuid, batch, durable, recordWritten, ex);
+            }
+        }
+    }
+
+    /// <summary>A batch whose handling threw before it had an outcome: a failure like any other, so that it is retried.</summary>
+    private void FailUnsettled(Guid requestGuid, EventEnvelope[] batch, int durable, bool recordWritten, Exception exception)
+    {
+        try
+        {
+            // Abandoned: whatever threw may still hold the batch, so its pooled envelopes are not recycled.
+            OnFailed(requestGuid, batch, durable, FailureClassifier.FromException(exception) with { Abandoned = true }, recordWritten);
         }
         catch (Exception ex)
         {
@@ -122,6 +160,12 @@ internal sealed class EgressController
     private async Task OnAcknowledgedAsync(Guid requestGuid, EventEnvelope[] batch, int durable)
     {
         _policy.OnSuccess();
+        Volatile.Write(ref _lastAcknowledged, _timeProvider.GetTimestamp());
+        if (_episodes.OnSuccess() is > 0 and var failures)
+        {
+            Log.DeliveryRestored(_logger, failures);
+        }
+
         if (durable > 0)
         {
             try
@@ -171,24 +215,29 @@ internal sealed class EgressController
             _instantEventsDone(dropped);
             DeliveryEpochs.Complete(Select(batch, durable: false, dropped));
 
-            // Dropped for good (QoS0 is never retried): the pool gets them back. Only QoS1 envelopes go on below,
-            // and the release record above looks at QoS1 envelopes only.
-            EnvelopePool.Return(batch);
+            // Dropped for good (QoS0 is never retried): the pool gets them back, unless an abandoned send may still read
+            // them. Only QoS1 envelopes go on below, and the release record above looks at QoS1 envelopes only.
+            if (!outcome.Abandoned)
+            {
+                EnvelopePool.Return(batch);
+            }
         }
 
-        Log.BatchFailed(_logger, requestGuid, batch.Length, outcome.Result.ToString(), outcome.Detail, durable, decision.Delay, dropped);
+        var delay = decision.Delay;
         if (durable > 0)
         {
             var events = durable == batch.Length ? batch : Select(batch, durable: true, durable);
-            if (decision.Disposition == FailureDisposition.Retry)
+            if (decision.Class == FailureClass.Rejection)
             {
-                ScheduleRetry(events, decision.Delay);
+                delay = Isolate(events, outcome);
             }
             else
             {
-                Isolate(events, outcome);
+                ScheduleRetry(events, delay, toScheduler: true);
             }
         }
+
+        Report(requestGuid, batch.Length, outcome, decision.Class, durable, delay, dropped);
 
         // Counted last: once BatchesFailed shows the failure, its retry timer or its halves exist, and it was reported.
         Interlocked.Increment(ref _counters.BatchesFailedByKind[(int)outcome.Result]);
@@ -197,23 +246,69 @@ internal sealed class EgressController
         _counters.NotifyChanged();
     }
 
-    /// <summary>
-    /// A permanent rejection: halve the batch and send each half at once, straight to this block (not through
-    /// the scheduler, which would batch them together again), so that a bad event ends up alone in log2(n)
-    /// rounds; a lone rejected event is dead-lettered with the server's reason.
-    /// </summary>
-    private void Isolate(EventEnvelope[] events, SendOutcome outcome)
+    /// <summary>Logs the first failure of each class in an episode (later ones at Debug), and reports a configuration fault once.</summary>
+    private void Report(Guid requestGuid, int events, in SendOutcome outcome, FailureClass failureClass, int retried, TimeSpan delay, int dropped)
     {
-        if (events.Length == 1)
+        var kind = outcome.Result.ToString();
+        if (!_episodes.OnFailure(failureClass))
+        {
+            Log.BatchFailedAgain(_logger, requestGuid, events, kind, outcome.Detail, retried, delay, dropped);
+        }
+        else if (failureClass == FailureClass.Configuration)
+        {
+            Log.ConfigurationFault(_logger, kind, outcome.StatusCode, outcome.Detail, delay);
+            _diagnostics.ConfigurationFault(outcome);
+        }
+        else
+        {
+            Log.BatchFailed(_logger, requestGuid, events, kind, outcome.Detail, retried, delay, dropped);
+        }
+    }
+
+    /// <summary>
+    /// A rejection: halve the batch and send each half straight to this block (not through the scheduler, which would
+    /// batch them together again), so that a refused event ends up alone in log2(n) rounds; a lone refused event is
+    /// dead-lettered with the server's reason. Only while the endpoint acknowledges other requests, though: when it has
+    /// acknowledged nothing for <see cref="RecentAckWindow"/>, the halves (or the lone event) wait the backoff first and
+    /// nothing is dead-lettered, since a server that refuses everything is misconfigured, not full of bad events.
+    /// </summary>
+    /// <returns>The delay before the halves (or the lone event) are sent again.</returns>
+    private TimeSpan Isolate(EventEnvelope[] events, SendOutcome outcome)
+    {
+        var recent = AcknowledgedRecently();
+        if (events.Length == 1 && recent)
         {
             _ = DeadLetterAsync(events[0], outcome);
-            return;
+            return TimeSpan.Zero;
+        }
+
+        var delay = recent ? TimeSpan.Zero : _policy.Backoff();
+        if (events.Length == 1)
+        {
+            ScheduleRetry(events, delay, toScheduler: false);
+            return delay;
         }
 
         var half = events.Length / 2;
         Interlocked.Increment(ref _counters.BatchesSplit);
-        _block.Post(events[..half]);
-        _block.Post(events[half..]);
+        if (recent)
+        {
+            _block.Post(events[..half]);
+            _block.Post(events[half..]);
+        }
+        else
+        {
+            ScheduleRetry(events[..half], delay, toScheduler: false);
+            ScheduleRetry(events[half..], delay, toScheduler: false);
+        }
+
+        return delay;
+    }
+
+    private bool AcknowledgedRecently()
+    {
+        var last = Volatile.Read(ref _lastAcknowledged);
+        return last != long.MinValue && _timeProvider.GetElapsedTime(last) <= RecentAckWindow;
     }
 
     private async Task DeadLetterAsync(EventEnvelope envelope, SendOutcome outcome)
@@ -231,13 +326,14 @@ internal sealed class EgressController
         {
             // Not moved: the event stays pending and is tried again, like any failed event.
             Log.StoreOperationFailed(_logger, "dead-letter", ex);
-            ScheduleRetry([envelope], _policy.OnFailure(new SendOutcome(SendResult.ServerError)).Delay);
+            ScheduleRetry([envelope], _policy.Backoff(), toScheduler: true);
         }
     }
 
-    private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay)
+    /// <summary>Sends <paramref name="events"/> again after <paramref name="delay"/>: through the scheduler (batched with others), or alone to this block.</summary>
+    private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay, bool toScheduler)
     {
-        var retry = new PendingRetry(this, events);
+        var retry = new PendingRetry(this, events, toScheduler);
         retry.Timer = _timeProvider.CreateTimer(static s => ((PendingRetry)s!).Fire(), retry, delay, Timeout.InfiniteTimeSpan);
     }
 
@@ -272,7 +368,7 @@ internal sealed class EgressController
     }
 
     /// <summary>A failed batch waiting for its backoff delay; one timer per failed batch, disposed when it fires.</summary>
-    private sealed class PendingRetry(EgressController owner, EventEnvelope[] events)
+    private sealed class PendingRetry(EgressController owner, EventEnvelope[] events, bool toScheduler)
     {
         public ITimer? Timer { get; set; }
 
@@ -286,7 +382,14 @@ internal sealed class EgressController
 
             owner._diagnostics.BatchRetried(events.Length);
             Interlocked.Increment(ref owner._counters.BatchesRetried);
-            owner._scheduler.EnqueueRange(events);
+            if (toScheduler)
+            {
+                owner._scheduler.EnqueueRange(events);
+            }
+            else
+            {
+                owner._block.Post(events);
+            }
         }
     }
 }

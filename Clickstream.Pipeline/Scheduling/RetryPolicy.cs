@@ -2,27 +2,14 @@ using Clickstream.Pipeline.Transports;
 
 namespace Clickstream.Pipeline.Scheduling;
 
-/// <summary>What to do with a batch whose request failed.</summary>
-internal enum FailureDisposition
-{
-    /// <summary>Transient (network, timeout, 5xx, 429, CODE_INTERNAL_ERROR …): send the same events again after the delay.</summary>
-    Retry,
-
-    /// <summary>
-    /// The server refused the request itself (400, CODE_BAD_REQUEST, gRPC InvalidArgument …): sending it again
-    /// cannot succeed. Split the batch to isolate the bad events, which are dead-lettered; deliver the rest.
-    /// </summary>
-    Permanent,
-}
-
-/// <summary>A decision of the <see cref="RetryPolicy"/>.</summary>
-internal readonly record struct RetryDecision(FailureDisposition Disposition, TimeSpan Delay);
+/// <summary>A decision of the <see cref="RetryPolicy"/>: the failure's class and, unless it is a rejection, the delay before the retry.</summary>
+internal readonly record struct RetryDecision(FailureClass Class, TimeSpan Delay);
 
 /// <summary>
 /// The retry rules, as a small pure class (no I/O, no clock; the caller times the delay on its TimeProvider):
 /// capped exponential backoff with full jitter over the failures in a row, shared by every batch so that many
 /// batches failing together back off together; a server's <c>Retry-After</c> (429, 503) is honoured, up to
-/// <see cref="MaxRetryAfter"/>; permanent rejections are told apart from transient failures.
+/// <see cref="MaxRetryAfter"/>; each failure is classed by <see cref="FailureClassifier"/>.
 /// </summary>
 /// <remarks>
 /// Full jitter spreads the batches of one client, and the clients of one server, over the whole window, so that
@@ -52,28 +39,20 @@ internal sealed class RetryPolicy
         }
     }
 
-    /// <summary>Records a failure and decides what becomes of its batch.</summary>
+    /// <summary>
+    /// Records a failure and decides what becomes of its batch. A rejection is about the events, not the server's
+    /// health: it leaves the shared backoff alone and has no delay (the egress asks <see cref="Backoff"/> when it must wait).
+    /// </summary>
     public RetryDecision OnFailure(in SendOutcome outcome)
     {
-        if (IsPermanent(outcome))
-        {
-            // Not the server's health: the backoff of the other batches is left as it is.
-            return new RetryDecision(FailureDisposition.Permanent, TimeSpan.Zero);
-        }
-
-        TimeSpan delay;
-        lock (_lock)
-        {
-            delay = _backoff.NextDelay();
-        }
-
-        if (outcome.RetryAfter is { } retryAfter && retryAfter > delay)
-        {
-            delay = retryAfter > MaxRetryAfter ? MaxRetryAfter : retryAfter;
-        }
-
-        return new RetryDecision(FailureDisposition.Retry, delay);
+        var failureClass = FailureClassifier.ClassOf(outcome.Result);
+        return failureClass == FailureClass.Rejection
+            ? new RetryDecision(failureClass, TimeSpan.Zero)
+            : new RetryDecision(failureClass, NextDelay(outcome.RetryAfter));
     }
+
+    /// <summary>Records a failure that is not the server's answer (a rejection while nothing is acknowledged, a store error) and returns its delay.</summary>
+    public TimeSpan Backoff() => NextDelay(retryAfter: null);
 
     public void OnSuccess()
     {
@@ -83,10 +62,19 @@ internal sealed class RetryPolicy
         }
     }
 
-    /// <summary>
-    /// Permanent: the request itself was refused (<see cref="SendResult.Rejected"/>). Throttling and auth failures
-    /// have kinds of their own and are transient: a limit or a token can change, and dead-lettering events for
-    /// them would lose data.
-    /// </summary>
-    public static bool IsPermanent(in SendOutcome outcome) => outcome.Result == SendResult.Rejected;
+    private TimeSpan NextDelay(TimeSpan? retryAfter)
+    {
+        TimeSpan delay;
+        lock (_lock)
+        {
+            delay = _backoff.NextDelay();
+        }
+
+        if (retryAfter is { } serverDelay && serverDelay > delay)
+        {
+            delay = serverDelay > MaxRetryAfter ? MaxRetryAfter : serverDelay;
+        }
+
+        return delay;
+    }
 }

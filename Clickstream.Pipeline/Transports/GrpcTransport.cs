@@ -10,7 +10,8 @@ namespace Clickstream.Pipeline.Transports;
 /// Raccoon's gRPC protocol: unary <c>EventService/SendEvent</c> over HTTP/2 (Grpc.Net.Client). The request
 /// is written by <see cref="RaccoonWire"/> straight into gRPC's buffer; headers and the Authorization value
 /// go out as metadata; each call has a deadline. gRPC status codes map to failure kinds: unavailable and
-/// deadline are transient, invalid-argument and auth errors are rejections.
+/// deadline are transient, auth and unimplemented are configuration faults, invalid-argument is a rejection
+/// (<see cref="FailureClassifier"/>).
 /// </summary>
 internal sealed class GrpcTransport : IEventTransport
 {
@@ -53,9 +54,9 @@ internal sealed class GrpcTransport : IEventTransport
                 metadata.Add(header.Key.ToLowerInvariant(), header.Value);
             }
 
-            if (TransportSupport.Authorization(_settings, linked.Token) is { } authorization)
+            if (await TransportSupport.AuthorizationAsync(_settings, linked.Token).ConfigureAwait(false) is { } authorization)
             {
-                metadata.Add("authorization", await authorization.ConfigureAwait(false));
+                metadata.Add("authorization", authorization);
             }
 
             var now = timeProvider.GetUtcNow();
@@ -80,18 +81,8 @@ internal sealed class GrpcTransport : IEventTransport
 
     public void Dispose() => _channel.Dispose();
 
-    /// <summary>How each gRPC status counts: transient failures are retried like 5xx; InvalidArgument and the like are rejections, like 400.</summary>
-    internal static SendResult Map(StatusCode code) => code switch
-    {
-        StatusCode.DeadlineExceeded => SendResult.Timeout,
-        StatusCode.Unavailable or StatusCode.Cancelled => SendResult.NetworkError,
-        StatusCode.ResourceExhausted => SendResult.Throttled,
-        StatusCode.Unauthenticated or StatusCode.PermissionDenied => SendResult.Unauthorized,
-
-        // Unimplemented is a wrong service path (GrpcServiceName) or an old server: a configuration fault, not the events'.
-        StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted or StatusCode.DataLoss or StatusCode.Unimplemented => SendResult.ServerError,
-        _ => SendResult.Rejected,
-    };
+    /// <summary>How each gRPC status counts: see <see cref="FailureClassifier.FromGrpc"/>.</summary>
+    internal static SendResult Map(StatusCode code) => FailureClassifier.FromGrpc(code);
 
     private static void Serialize(OutgoingBatch batch, SerializationContext context)
     {

@@ -46,9 +46,9 @@ internal sealed class HttpTransport : IEventTransport
                 request.Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
 
-            if (TransportSupport.Authorization(_settings, linked.Token) is { } authorization)
+            if (await TransportSupport.AuthorizationAsync(_settings, linked.Token).ConfigureAwait(false) is { } authorization)
             {
-                request.Headers.TryAddWithoutValidation("Authorization", await authorization.ConfigureAwait(false));
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
             }
 
             using var response = await _clients.Get().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
@@ -58,13 +58,9 @@ internal sealed class HttpTransport : IEventTransport
         {
             return new SendOutcome(SendResult.Timeout, Detail: $"no response within {_settings.RequestTimeout}");
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
-            return new SendOutcome(SendResult.NetworkError, (int?)ex.StatusCode ?? 0, ex.Message);
-        }
-        catch (IOException ex)
-        {
-            return new SendOutcome(SendResult.NetworkError, Detail: ex.Message);
+            return FailureClassifier.FromException(ex);
         }
     }
 

@@ -17,7 +17,7 @@ internal enum SendResult
     /// <summary>The server answered 5xx or CODE_INTERNAL_ERROR.</summary>
     ServerError,
 
-    /// <summary>The server refused the request itself (400 and other 4xx, CODE_BAD_REQUEST, gRPC InvalidArgument): permanent.</summary>
+    /// <summary>The server refused what the request carries (400, 413, 422, CODE_BAD_REQUEST, gRPC InvalidArgument): split to isolate.</summary>
     Rejected,
 
     /// <summary>The server asked to slow down (429, gRPC ResourceExhausted): transient, honours Retry-After.</summary>
@@ -28,6 +28,15 @@ internal enum SendResult
 
     /// <summary>A response that is not an ack of this request: unreadable, too large, or another req_guid.</summary>
     InvalidResponse,
+
+    /// <summary>
+    /// The deployment is wrong: 404, 405, 407, 415 and other 4xx that are not about the events, a TLS or DNS failure,
+    /// gRPC Unimplemented or NotFound. Retried with backoff; never dead-lettered.
+    /// </summary>
+    Misconfigured,
+
+    /// <summary>Code in the send path that is not the transport's threw: the app's token provider, a handler, a header.</summary>
+    AppError,
 }
 
 /// <summary>The outcome of one request, with what the server said when it failed.</summary>
@@ -35,7 +44,8 @@ internal enum SendResult
 /// <param name="StatusCode">The HTTP status, or the gRPC status code for gRPC failures.</param>
 /// <param name="Detail">The server's reason or the error, for the log.</param>
 /// <param name="RetryAfter">The server's Retry-After, relative to now, when it sent one.</param>
-internal readonly record struct SendOutcome(SendResult Result, int StatusCode = 0, string? Detail = null, TimeSpan? RetryAfter = null)
+/// <param name="Abandoned">The send never ended and was given up: it may still read its batch.</param>
+internal readonly record struct SendOutcome(SendResult Result, int StatusCode = 0, string? Detail = null, TimeSpan? RetryAfter = null, bool Abandoned = false)
 {
     public bool IsAcknowledged => Result == SendResult.Acknowledged;
 

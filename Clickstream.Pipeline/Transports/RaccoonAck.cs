@@ -15,39 +15,19 @@ internal static class RaccoonAck
     public static SendOutcome Classify(int status, SendEventResponse? response, string? parseError, Guid requestGuid)
     {
         var reason = response?.Reason is { Length: > 0 } r ? r : parseError;
-        if (status >= 500 || response?.Code == Code.InternalError)
+        if (status is < 200 or >= 300)
         {
-            return new SendOutcome(SendResult.ServerError, status, reason);
+            return new SendOutcome(FailureClassifier.FromHttpStatus(status), status, reason);
         }
 
-        switch (status)
-        {
-            case 401 or 403:
-                return new SendOutcome(SendResult.Unauthorized, status, reason);
-            case 408:
-                return new SendOutcome(SendResult.Timeout, status, reason);
-            case 429:
-                return new SendOutcome(SendResult.Throttled, status, reason);
-        }
-
-        if (status >= 400 || response?.Code == Code.BadRequest)
-        {
-            return new SendOutcome(SendResult.Rejected, status, reason);
-        }
-
-        if (response?.Code is Code.MaxConnectionLimitReached or Code.MaxUserLimitReached)
-        {
-            return new SendOutcome(SendResult.NetworkError, status, $"{response.Code}: {response.Reason}");
-        }
-
-        if (status is < 200 or >= 300 || response is null)
+        if (response is null)
         {
             return new SendOutcome(SendResult.InvalidResponse, status, reason ?? "no response body");
         }
 
         if (response.Status != Status.Success || response.Code != Code.Ok)
         {
-            return new SendOutcome(SendResult.ServerError, status, $"{response.Status}/{response.Code}: {response.Reason}");
+            return new SendOutcome(FailureClassifier.FromRaccoonCode(response.Code), status, $"{response.Status}/{response.Code}: {response.Reason}");
         }
 
         if (!response.Data.TryGetValue("req_guid", out var acknowledged) || !Guid.TryParse(acknowledged, out var ackGuid) || ackGuid != requestGuid)

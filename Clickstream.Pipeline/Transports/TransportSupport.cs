@@ -44,7 +44,21 @@ internal static class TransportSupport
         return sockets;
     }
 
-    /// <summary>The Authorization value for the next request or connection, or null when none is configured.</summary>
-    public static ValueTask<string>? Authorization(PipelineSettings settings, CancellationToken cancellationToken) =>
-        settings.AuthorizationProvider?.Invoke(cancellationToken);
+    /// <summary>
+    /// The Authorization value for the next request or connection, or null when none is configured. A provider that
+    /// ignores <paramref name="cancellationToken"/> is abandoned when the token is cancelled (the request's timeout),
+    /// so that it cannot hold the send, or a WebSocket's connect lock, forever.
+    /// </summary>
+    public static async ValueTask<string?> AuthorizationAsync(PipelineSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.AuthorizationProvider is not { } provider)
+        {
+            return null;
+        }
+
+        var value = provider(cancellationToken);
+        return value.IsCompleted
+            ? value.Result
+            : await value.AsTask().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 }

@@ -105,9 +105,9 @@ internal sealed class WebSocketConnection
         try
         {
             // Asked per connection, so that a rotated token is used from the next connection on.
-            if (TransportSupport.Authorization(settings, linked.Token) is { } authorization)
+            if (await TransportSupport.AuthorizationAsync(settings, linked.Token).ConfigureAwait(false) is { } authorization)
             {
-                options.SetRequestHeader("Authorization", await authorization.ConfigureAwait(false));
+                options.SetRequestHeader("Authorization", authorization);
             }
 
             await socket.ConnectAsync(settings.Endpoint, linked.Token).ConfigureAwait(false);
@@ -130,22 +130,26 @@ internal sealed class WebSocketConnection
             var status = (int)socket.HttpStatusCode;
             var retryAfter = RetryAfter(socket.HttpResponseHeaders, settings.TimeProvider);
             socket.Dispose();
-            return (null, new SendOutcome(UpgradeFailure(status), status, "WebSocket connect failed: " + ex.Message, retryAfter));
+            var kind = status == 0 ? FailureClassifier.FromException(ex).Result : UpgradeFailure(status);
+            return (null, new SendOutcome(kind, status, "WebSocket connect failed: " + ex.Message, retryAfter));
         }
     }
 
     /// <summary>
-    /// The kind of a failed upgrade, as <see cref="RaccoonAck"/> reads an HTTP status, except that it is never
-    /// <see cref="SendResult.Rejected"/> (permanent): the connection was refused, not the batch, so its events are retried.
+    /// The kind of a failed upgrade, as <see cref="FailureClassifier.FromHttpStatus"/> reads an HTTP status, except that
+    /// it is never <see cref="SendResult.Rejected"/>: the connection was refused, not the batch, so a 4xx there says the
+    /// deployment is wrong. No status at all is a network failure.
     /// </summary>
-    internal static SendResult UpgradeFailure(int status) => status switch
+    internal static SendResult UpgradeFailure(int status)
     {
-        401 or 403 => SendResult.Unauthorized,
-        408 => SendResult.Timeout,
-        429 => SendResult.Throttled,
-        >= 500 => SendResult.ServerError,
-        _ => SendResult.NetworkError,
-    };
+        if (status == 0)
+        {
+            return SendResult.NetworkError;
+        }
+
+        var kind = FailureClassifier.FromHttpStatus(status);
+        return kind == SendResult.Rejected ? SendResult.Misconfigured : kind;
+    }
 
     /// <summary>The upgrade response's Retry-After (delta-seconds or an HTTP date) as a delay from now, never negative.</summary>
     private static TimeSpan? RetryAfter(IReadOnlyDictionary<string, IEnumerable<string>>? headers, TimeProvider timeProvider)
