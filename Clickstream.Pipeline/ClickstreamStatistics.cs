@@ -97,4 +97,19 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
     public long StoreCompactions { get; init; }
+
+    /// <summary>
+    /// Failed requests of <see cref="BatchesFailed"/> that were transient: the network, a timeout, 5xx, 408, 429, an
+    /// unreadable answer, or an exception from the app's own code in the send path (token provider, handler). Retried with backoff.
+    /// </summary>
+    public long BatchesFailedTransient { get; init; }
+
+    /// <summary>
+    /// Failed requests of <see cref="BatchesFailed"/> that said the deployment is wrong: 401, 403, 404, 405, 407, 415 and
+    /// other 4xx not about the events, TLS, DNS, gRPC Unimplemented or NotFound. Retried with backoff; never dead-lettered.
+    /// </summary>
+    public long BatchesFailedConfiguration { get; init; }
+
+    /// <summary>Failed requests of <see cref="BatchesFailed"/> refused for what they carry (400, 413, 422, CODE_BAD_REQUEST): split to isolate the events at fault.</summary>
+    public long BatchesFailedRejected { get; init; }
 }

@@ -228,6 +228,89 @@ public abstract class TransportContractTests
         Assert.That(stats.EventsAcknowledged, Is.Zero);
     }
 
+    [Test]
+    public async Task Token_provider_that_throws_fails_the_batch_then_every_event_arrives()
+    {
+        var harness = await StartAsync(o => o.BearerToken = "secret");
+        var calls = 0;
+        var pipeline = Create(harness, o => o.AuthorizationProvider = _ =>
+            Interlocked.Increment(ref calls) <= 3 ? throw new InvalidOperationException("token service down") : ValueTask.FromResult("Bearer secret"));
+        await TrackAsync(pipeline, 20);
+        await FlushDrivingTimeAsync(harness, pipeline);
+
+        var stats = pipeline.GetStatistics();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(harness.ReceivedPayloads().Distinct(), Is.EquivalentTo(Enumerable.Range(0, 20).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(stats.BatchesFailedTransient, Is.GreaterThanOrEqualTo(1), "each throw failed its batch");
+            Assert.That(stats.BatchesRetried, Is.GreaterThanOrEqualTo(1));
+            Assert.That(stats.EventsDeadLettered, Is.Zero);
+            Assert.That(stats.EventsPendingOnDisk, Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task Token_provider_that_hangs_ignoring_its_token_is_abandoned_at_the_request_timeout()
+    {
+        var harness = await StartAsync(o => o.BearerToken = "secret");
+        var never = new TaskCompletionSource<string>();
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        var pipeline = Create(harness, o => o.AuthorizationProvider = _ =>
+        {
+            if (Interlocked.Increment(ref calls) > 1)
+            {
+                return ValueTask.FromResult("Bearer secret");
+            }
+
+            asked.SetResult();
+            return new ValueTask<string>(never.Task);
+        });
+        await TrackAsync(pipeline, 10);
+
+        // The request's timeout is armed before the provider is asked: past it, the provider must be given up on.
+        await asked.Task.WaitAsync(harness.Guard);
+        harness.Time.Advance(Timeout);
+        var failed = await harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        await FlushDrivingTimeAsync(harness, pipeline);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(failed.BatchesFailedTransient, Is.EqualTo(1), "the hung provider made a timeout of its request");
+            Assert.That(harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 10).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(never.Task.IsCompleted, Is.False, "the provider never answered: it was abandoned, not awaited");
+        }
+    }
+
+    [Test]
+    public async Task Token_that_becomes_valid_delivers_every_event_after_one_configuration_error()
+    {
+        var harness = await StartAsync(o => o.BearerToken = "secret");
+        var health = new Diagnostics.HealthRecorder();
+        var valid = false;
+        var pipeline = Create(harness, o =>
+        {
+            o.HealthObserver = health;
+            o.AuthorizationProvider = _ => ValueTask.FromResult(Volatile.Read(ref valid) ? "Bearer secret" : "Bearer expired");
+        });
+        await TrackAsync(pipeline, 10);
+        await harness.WaitAsync(pipeline, s => s.BatchesFailed >= 1);
+        harness.Time.Advance(RetryBase);
+        var refused = await harness.WaitAsync(pipeline, s => s.BatchesFailed >= 2);
+
+        Volatile.Write(ref valid, true);
+        await FlushDrivingTimeAsync(harness, pipeline);
+
+        var stats = pipeline.GetStatistics();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(refused.BatchesFailedConfiguration, Is.EqualTo(refused.BatchesFailed), "401 says the credentials are wrong");
+            Assert.That(health.Of(ClickstreamHealthEventKind.ConfigurationError), Has.Count.EqualTo(1), "once per episode");
+            Assert.That(harness.ReceivedPayloads(), Is.EquivalentTo(Enumerable.Range(0, 10).Select(i => PipelineHarness.Payload(SampleEvents.PageView(i)))));
+            Assert.That(stats.EventsDeadLettered, Is.Zero, "a refused token is never the events' fault");
+        }
+    }
+
     private CollectorProtocol ExpectedProtocol => Transport switch
     {
         ClickstreamTransport.Grpc => CollectorProtocol.Grpc,

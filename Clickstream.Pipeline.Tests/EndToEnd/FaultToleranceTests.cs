@@ -49,7 +49,7 @@ public class FaultToleranceTests : PipelineTestBase
         await Harness.WaitAsync(pipeline, s => !s.IsReachable);
         await track;
         Harness.Collector.Faults.ComeBack();
-        await FlushDrivingTimeAsync(pipeline);
+        await Harness.FlushDrivingTimeAsync(pipeline, RetryMax);
         AssertAllArrived(pipeline, "outage");
     }
 
@@ -80,25 +80,8 @@ public class FaultToleranceTests : PipelineTestBase
     {
         var pipeline = Create(transport);
         await TrackAsync(pipeline);
-        await FlushDrivingTimeAsync(pipeline);
+        await Harness.FlushDrivingTimeAsync(pipeline, RetryMax);
         AssertAllArrived(pipeline, name);
-    }
-
-    /// <summary>Flushes, stepping the fake clock past every retry, Retry-After, probe and reconnect delay until done.</summary>
-    private async Task FlushDrivingTimeAsync(ClickstreamPipeline pipeline)
-    {
-        var flush = pipeline.FlushAsync(Harness.Guard);
-        for (var step = 0; step < 500 && !flush.IsCompleted; step++)
-        {
-            var before = pipeline.GetStatistics();
-            Harness.Time.Advance(RetryMax);
-            await Task.WhenAny(flush, Harness.WaitAsync(pipeline, s =>
-                s.BatchesAcknowledged > before.BatchesAcknowledged
-                || s.BatchesFailed > before.BatchesFailed
-                || s.ReachabilityProbes > before.ReachabilityProbes));
-        }
-
-        await flush;
     }
 
     private void AssertAllArrived(ClickstreamPipeline pipeline, string name)

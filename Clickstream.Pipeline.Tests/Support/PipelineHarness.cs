@@ -129,6 +129,26 @@ internal sealed class PipelineHarness : IAsyncDisposable
         await WaitAsync(pipeline, s => !s.IsReachable);
     }
 
+    /// <summary>
+    /// Flushes, stepping the fake clock by <paramref name="step"/> past every retry, Retry-After, probe, abandoned send
+    /// and reconnect delay until done: after each step it waits for the pipeline to act (an ack, a failure, a probe).
+    /// </summary>
+    public async Task FlushDrivingTimeAsync(ClickstreamPipeline pipeline, TimeSpan step)
+    {
+        var flush = pipeline.FlushAsync(Guard);
+        for (var steps = 0; steps < 500 && !flush.IsCompleted; steps++)
+        {
+            var before = pipeline.GetStatistics();
+            Time.Advance(step);
+            await Task.WhenAny(flush, WaitAsync(pipeline, s =>
+                s.BatchesAcknowledged > before.BatchesAcknowledged
+                || s.BatchesFailed > before.BatchesFailed
+                || s.ReachabilityProbes > before.ReachabilityProbes));
+        }
+
+        await flush;
+    }
+
     /// <summary>The bytes the collector received, each as a base64 string, in arrival order.</summary>
     public List<string> ReceivedPayloads() => Collector.Stats.ReceivedEvents().Select(e => Convert.ToBase64String(e.Bytes)).ToList();
 

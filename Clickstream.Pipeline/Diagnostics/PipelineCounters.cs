@@ -1,3 +1,5 @@
+using Clickstream.Pipeline.Transports;
+
 namespace Clickstream.Pipeline.Diagnostics;
 
 /// <summary>
@@ -73,7 +75,24 @@ internal sealed class PipelineCounters
         StoreFilesMovedAside = Volatile.Read(ref StoreFilesMovedAside),
         StoreReopens = Volatile.Read(ref StoreReopens),
         StoreCompactions = Volatile.Read(ref StoreCompactions),
+        BatchesFailedTransient = FailedOfClass(FailureClass.Transient),
+        BatchesFailedConfiguration = FailedOfClass(FailureClass.Configuration),
+        BatchesFailedRejected = FailedOfClass(FailureClass.Rejection),
     };
+
+    private long FailedOfClass(FailureClass failureClass)
+    {
+        long sum = 0;
+        for (var kind = 0; kind < BatchesFailedByKind.Length; kind++)
+        {
+            if (kind != (int)SendResult.Acknowledged && FailureClassifier.ClassOf((SendResult)kind) == failureClass)
+            {
+                sum += Volatile.Read(ref BatchesFailedByKind[kind]);
+            }
+        }
+
+        return sum;
+    }
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>
     public void NotifyChanged()

@@ -22,6 +22,9 @@ internal sealed class SendGuard(IEventTransport transport, TimeSpan deadline, Ti
 
     public async Task<SendOutcome> SendAsync(Guid requestGuid, EventEnvelope[] events, CancellationToken cancellationToken)
     {
+        // Armed before the transport runs any of the app's code, so that the deadline counts from the send's start.
+        using var deadlineSource = new CancellationTokenSource(deadline, timeProvider);
+        using var waitSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadlineSource.Token);
         Task<SendOutcome> send;
         try
         {
@@ -34,20 +37,20 @@ internal sealed class SendGuard(IEventTransport transport, TimeSpan deadline, Ti
 
         try
         {
-            return await send.WaitAsync(deadline, timeProvider, cancellationToken).ConfigureAwait(false);
+            return await send.WaitAsync(waitSource.Token).ConfigureAwait(false);
         }
-        catch (TimeoutException) when (!send.IsCompleted)
+        catch (OperationCanceledException) when (!send.IsCompleted)
         {
             Observe(send);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
             return new SendOutcome(
                 SendResult.Timeout,
                 Detail: $"the send had not ended {deadline} after it started, although cancelled: abandoned (code in the send path ignores its cancellation token)",
                 Abandoned: true);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Observe(send);
-            throw;
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
