@@ -97,4 +97,7 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
     public long StoreCompactions { get; init; }
+
+    /// <summary>Dead letters deleted, the oldest first, to keep at most <see cref="ClickstreamOptions.MaxDeadLetters"/>.</summary>
+    public long DeadLettersEvicted { get; init; }
 }
