@@ -213,7 +213,8 @@ internal sealed class EventStore : IDisposable
         return command.Affected;
     }
 
-    private static List<ClickstreamDeadLetter> ToDeadLetters(List<BsonDocument> documents)
+    /// <summary>Dead letters as the store keeps them (also read by <see cref="StoreInspector"/>).</summary>
+    internal static List<ClickstreamDeadLetter> ToDeadLetters(List<BsonDocument> documents)
     {
         var result = new List<ClickstreamDeadLetter>(documents.Count);
         foreach (var doc in documents)

@@ -59,7 +59,9 @@ internal sealed class StoreLock : IDisposable
     /// <summary>Releases the lock (the OS does the same when the process dies).</summary>
     public void Dispose() => _file.Dispose();
 
-    // ERROR_SHARING_VIOLATION and ERROR_LOCK_VIOLATION: what .NET reports for a held share lock on Windows and for
-    // EWOULDBLOCK from flock on Unix.
-    private static bool IsHeldElsewhere(IOException ex) => (ex.HResult & 0xFFFF) is 32 or 33;
+    // Windows: ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION in the HRESULT. Unix: .NET puts flock's errno in the
+    // HResult, EWOULDBLOCK, which is 11 on Linux and 35 on macOS and the BSDs.
+    private static bool IsHeldElsewhere(IOException ex) =>
+        OperatingSystem.IsWindows() ? (ex.HResult & 0xFFFF) is 32 or 33
+        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
 }
