@@ -258,6 +258,29 @@ public class MetricsTests : PipelineTestBase
     }
 
     [Test]
+    public async Task Dead_letters_evicted_by_MaxDeadLetters_are_counted()
+    {
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.MeterFactory = _factory;
+                o.MaxDeadLetters = 1;
+            },
+            settings => new RefusingTransport(
+                new HttpTransport(settings, json: false), PipelineHarness.Payload(SampleEvents.PageView(1)), PipelineHarness.Payload(SampleEvents.PageView(2))));
+        await PipelineHarness.TrackAsync(pipeline, pageViews: 4);
+
+        await pipeline.FlushAsync(Harness.Guard);
+        _metrics.Collect();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_metrics.Observed("clickstream.events.dead_lettered"), Is.EqualTo(2));
+            Assert.That(_metrics.Observed("clickstream.dead_letters.evicted"), Is.EqualTo(1));
+            Assert.That(pipeline.GetStatistics().DeadLettersEvicted, Is.EqualTo(1));
+        }
+    }
+
+    [Test]
     public async Task Event_refused_on_its_own_is_counted_as_dead_lettered()
     {
         var poison = SampleEvents.PageView(3);
