@@ -11,7 +11,8 @@ namespace Clickstream.Pipeline.Storage;
 /// A file of its own rather than the data file: the store's own files are reopened after an IO error and replaced by
 /// a compaction's rename, which must not let the lock go for a moment, and <see cref="StoreInspector"/> copies them
 /// (shared read) while a pipeline runs. The lock file is never deleted: deleting it would let a newcomer lock a new
-/// file of the same name while another still holds the old one.
+/// file of the same name while another still holds the old one. On Unix, an app that sets .NET's
+/// <c>System.IO.DisableFileLocking</c> switch turns the lock off with every other <see cref="FileShare"/> lock.
 /// </remarks>
 internal sealed class StoreLock : IDisposable
 {
