@@ -14,6 +14,7 @@ public class OptionsTests
             RetryBaseDelay = TimeSpan.FromSeconds(10),
             RetryMaxDelay = TimeSpan.FromSeconds(1),
             EventGroup = "no spaces",
+            MaxDeadLetters = 0,
         };
 
         var ex = Assert.Throws<ArgumentException>(() => ClickstreamPipeline.Create(options));
@@ -22,7 +23,8 @@ public class OptionsTests
             .And.Contain("MaxBatchBytes")
             .And.Contain("MaxTimeBetweenTwoBatches")
             .And.Contain("RetryMaxDelay")
-            .And.Contain("EventGroup"));
+            .And.Contain("EventGroup")
+            .And.Contain("MaxDeadLetters"));
     }
 
     [TestCase("ftp://host/api/v1/events")]
@@ -46,8 +48,26 @@ public class OptionsTests
     }
 
     [Test]
-    public void Default_storage_path_is_under_local_application_data()
+    public void Default_storage_path_is_the_apps_own_folder_under_local_application_data()
     {
-        Assert.That(new ClickstreamOptions().StoragePath, Does.EndWith(Path.Combine("clickstream", "events.db")));
+        var app = System.Reflection.Assembly.GetEntryAssembly()!.GetName().Name!;
+        var localData = Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData);
+
+        Assert.That(new ClickstreamOptions().StoragePath, Is.EqualTo(Path.Combine(localData, "clickstream", ClickstreamDefaults.FolderName(app), "events.db")));
+    }
+
+    [TestCase("Shop.Web", "Shop.Web")]
+    [TestCase("a:b/c\\d*e?f", "a_b_c_d_e_f")]
+    [TestCase("app. ", "app")]
+    [TestCase("..", ClickstreamDefaults.UnknownAppName)]
+    [TestCase("  ", ClickstreamDefaults.UnknownAppName)]
+    [TestCase(null, ClickstreamDefaults.UnknownAppName)]
+    public void Default_storage_folder_is_the_app_name_made_valid_for_any_file_system(string? app, string folder)
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ClickstreamDefaults.FolderName(app), Is.EqualTo(folder));
+            Assert.That(Path.GetFileName(Path.GetDirectoryName(ClickstreamDefaults.StoragePathFor(app))), Is.EqualTo(folder));
+        }
     }
 }

@@ -43,8 +43,14 @@ public sealed class ClickstreamOptions
     public string GrpcServiceName { get; set; } = ClickstreamDefaults.GrpcServiceName;
 
     /// <summary>
-    /// The LiteDB file that holds QoS1 events until the server acknowledges them. The default value is
-    /// <c>clickstream/events.db</c> under the user's local application data folder.
+    /// The LiteDB file that holds QoS1 events until the server acknowledges them. One pipeline owns it at a time:
+    /// <see cref="ClickstreamPipeline.Create(ClickstreamOptions)"/> locks it (the file <c>&lt;StoragePath&gt;.lock</c>
+    /// beside it) until the pipeline is disposed or its process ends, and a second pipeline on the same path, in this
+    /// process or another, fails with <see cref="ClickstreamStorageException"/>. The default value is
+    /// <c>&lt;LocalApplicationData&gt;/clickstream/&lt;app&gt;/events.db</c>, where <c>&lt;app&gt;</c> is the entry
+    /// assembly's name (the executable's name in a process without one), with characters a file name cannot hold
+    /// replaced by <c>_</c>: each app has its own store. Two processes of the same app (two instances) need a
+    /// path each.
     /// </summary>
     public string StoragePath { get; set; } = ClickstreamDefaults.StoragePath;
 
@@ -129,6 +135,15 @@ public sealed class ClickstreamOptions
     /// an event would arrive after the data it belongs with is gone.
     /// </summary>
     public TimeSpan EventTimeToLive { get; set; } = ClickstreamDefaults.EventTimeToLive;
+
+    /// <summary>
+    /// The most dead letters the store keeps (<see cref="ClickstreamPipeline.GetDeadLetters"/>): events the server
+    /// refused on their own. When a new one passes it, the oldest are deleted, counted
+    /// (<see cref="ClickstreamStatistics.DeadLettersEvicted"/>) and logged. Dead letters do not count against
+    /// <see cref="MaxStorageBytes"/>. The default value is 10,000: enough to inspect a bad producer, a few MB of disk
+    /// for events of a few hundred bytes.
+    /// </summary>
+    public int MaxDeadLetters { get; set; } = ClickstreamDefaults.MaxDeadLetters;
 
     /// <summary>
     /// When true, each group commit is flushed to the storage device (fsync of the LiteDB log file) before

@@ -23,6 +23,9 @@ namespace Clickstream.Pipeline;
 /// </example>
 public sealed class ClickstreamPipeline : IAsyncDisposable
 {
+    // Dead letters requeued per round trip through the processor and the store.
+    private const int RequeueChunk = 1024;
+
     private readonly PipelineSettings _settings;
     private readonly PipelineCounters _counters = new();
     private readonly ILogger _logger;
@@ -37,6 +40,9 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly PipelineMetrics _metrics;
     private long _instantInMemory;
     private int _disposed;
+
+    // Serializes the requeues and deletions of dead letters (not the reads).
+    private readonly SemaphoreSlim _deadLetterGate = new(1, 1);
 
     private ClickstreamPipeline(PipelineSettings settings, Func<PipelineSettings, IEventTransport> transportFactory)
     {
@@ -200,7 +206,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
 
     /// <summary>
     /// The newest events the server refused on their own (after their batch was split to isolate them), kept in
-    /// the store instead of being retried forever.
+    /// the store instead of being retried forever (at most <see cref="ClickstreamOptions.MaxDeadLetters"/>).
     /// </summary>
     /// <param name="max">How many at most.</param>
     public IReadOnlyList<ClickstreamDeadLetter> GetDeadLetters(int max = 100)
@@ -208,6 +214,42 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         return _store.ReadDeadLetters(max);
+    }
+
+    /// <summary>
+    /// Moves dead letters back to the pending QoS1 events, to be sent again, e.g. once the server accepts them again:
+    /// those with the given <see cref="ClickstreamDeadLetter.Id"/>s (ids that name no dead letter are ignored), or all
+    /// of them. Each one is committed as a new QoS1 event (a new id, the time of the requeue as its timestamp, the same
+    /// bytes and type) in the transaction that deletes its dead letter, so it is pending or dead-lettered, never both
+    /// and never neither. It is then delivered like any QoS1 event, within the memory budget, and a
+    /// <see cref="FlushAsync"/> called after this completes waits for it; a server that refuses it again dead-letters
+    /// it again.
+    /// </summary>
+    /// <param name="ids">The dead letters' <see cref="ClickstreamDeadLetter.Id"/>s; null: every dead letter.</param>
+    /// <param name="cancellationToken">Stops requeuing; the dead letters not requeued yet stay.</param>
+    /// <returns>How many dead letters were requeued.</returns>
+    /// <exception cref="ObjectDisposedException">The pipeline was disposed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="ClickstreamStorageException">The store could not commit them; they stay dead letters.</exception>
+    public Task<int> RequeueDeadLettersAsync(IEnumerable<long>? ids = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return RequeueCoreAsync(ids?.ToArray(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes dead letters, in one transaction: those with the given <see cref="ClickstreamDeadLetter.Id"/>s (ids that
+    /// name no dead letter are ignored), or all of them.
+    /// </summary>
+    /// <param name="ids">The dead letters' <see cref="ClickstreamDeadLetter.Id"/>s; null: every dead letter.</param>
+    /// <param name="cancellationToken">Cancels waiting for an earlier requeue or deletion; once queued, the deletion happens.</param>
+    /// <returns>How many dead letters were deleted.</returns>
+    /// <exception cref="ObjectDisposedException">The pipeline was disposed.</exception>
+    /// <exception cref="ClickstreamStorageException">The store could not delete them; they stay.</exception>
+    public Task<int> DeleteDeadLettersAsync(IEnumerable<long>? ids = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return DeleteCoreAsync(ids?.ToArray(), cancellationToken);
     }
 
     /// <summary>A snapshot of the pipeline's counters.</summary>
@@ -304,6 +346,86 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// </summary>
     private static TimeSpan SendDeadline(PipelineSettings settings) =>
         settings.RequestTimeout + (settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.AckTimeout : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
+    private async Task<int> RequeueCoreAsync(long[]? ids, CancellationToken cancellationToken)
+    {
+        // One requeue or delete at a time: two requeues reading the same dead letters would each send them.
+        await _deadLetterGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var requeued = 0;
+            var chunk = new List<EventEnvelope>(RequeueChunk);
+            long after = 0;
+            var offset = 0;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                IReadOnlyList<ClickstreamDeadLetter> letters;
+                if (ids is null)
+                {
+                    letters = _store.ReadDeadLettersAfter(after, RequeueChunk);
+                    if (letters.Count == 0)
+                    {
+                        break;
+                    }
+                }
+                else
+                {
+                    if (offset == ids.Length)
+                    {
+                        break;
+                    }
+
+                    var count = Math.Min(RequeueChunk, ids.Length - offset);
+                    letters = _store.ReadDeadLetters(ids[offset..(offset + count)]);
+                    offset += count;
+                }
+
+                // Through the processor like TrackAsync (new ids in order, the current delivery epoch), then the
+                // store's group commit, which deletes each dead letter with the insert of its event and hands the
+                // events to the scheduler within the memory budget. A chunk at a time bounds the memory they take.
+                chunk.Clear();
+                foreach (var letter in letters)
+                {
+                    var envelope = new EventEnvelope(_types.GetStored(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
+                    if (!_processor.Post(envelope))
+                    {
+                        throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+                    }
+
+                    chunk.Add(envelope);
+                    after = Math.Max(after, letter.Id);
+                }
+
+                foreach (var envelope in chunk)
+                {
+                    await new ValueTask(envelope, envelope.Version).ConfigureAwait(false);
+                    requeued++;
+                }
+            }
+
+            Log.DeadLettersRequeued(_logger, requeued);
+            return requeued;
+        }
+        finally
+        {
+            _deadLetterGate.Release();
+        }
+    }
+
+    private async Task<int> DeleteCoreAsync(long[]? ids, CancellationToken cancellationToken)
+    {
+        await _deadLetterGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var deleted = await _store.DeleteDeadLettersAsync(ids).ConfigureAwait(false);
+            Log.DeadLettersDeleted(_logger, deleted);
+            return deleted;
+        }
+        finally
+        {
+            _deadLetterGate.Release();
+        }
+    }
 
     private void OnInstantEventsDone(int count) => Interlocked.Add(ref _instantInMemory, -count);
 }

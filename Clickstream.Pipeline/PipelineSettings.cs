@@ -29,6 +29,7 @@ internal sealed class PipelineSettings
         MaxStorageBytes = o.MaxStorageBytes;
         MaxStoredEvents = o.MaxStoredEvents;
         EventTimeToLive = o.EventTimeToLive;
+        MaxDeadLetters = o.MaxDeadLetters;
         FlushCommitsToDisk = o.FlushCommitsToDisk;
         StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
@@ -66,6 +67,7 @@ internal sealed class PipelineSettings
     public long MaxStorageBytes { get; }
     public long MaxStoredEvents { get; }
     public TimeSpan EventTimeToLive { get; }
+    public int MaxDeadLetters { get; }
     public bool FlushCommitsToDisk { get; }
     public Storage.StoreFileSystem StoreFileSystem { get; }
     public int MaxConcurrentRequests { get; }
@@ -174,6 +176,7 @@ internal sealed class PipelineSettings
         }
 
         Positive(errors, options.MaxStoredEvents, nameof(ClickstreamOptions.MaxStoredEvents));
+        Positive(errors, options.MaxDeadLetters, nameof(ClickstreamOptions.MaxDeadLetters));
         if (options.MaxStorageBytes < 2L * Math.Max(1, options.MaxEventBytes))
         {
             errors.Add($"{nameof(ClickstreamOptions.MaxStorageBytes)} ({options.MaxStorageBytes}) must be at least twice {nameof(ClickstreamOptions.MaxEventBytes)} ({options.MaxEventBytes}).");

@@ -19,7 +19,17 @@ internal static class ChildProcess
     /// for its exit.
     /// </summary>
     /// <exception cref="CrashHarnessException">The child could not start, or exited before its kill point.</exception>
-    public static async Task<ChildOutcome> RunAsync(string childAssembly, IReadOnlyList<string> arguments, KillPoint? killAt, CancellationToken cancellationToken)
+    public static Task<ChildOutcome> RunAsync(string childAssembly, IReadOnlyList<string> arguments, KillPoint? killAt, CancellationToken cancellationToken) =>
+        RunAsync(childAssembly, arguments, killAt, atKillPoint: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string, IReadOnlyList{string}, KillPoint?, CancellationToken)"/>, running
+    /// <paramref name="atKillPoint"/> when the kill point is reached, while the child is still alive (e.g. to try
+    /// what a second process can do beside it), and killing the child once it completed.
+    /// </summary>
+    /// <exception cref="CrashHarnessException">The child could not start, or exited before its kill point.</exception>
+    public static async Task<ChildOutcome> RunAsync(
+        string childAssembly, IReadOnlyList<string> arguments, KillPoint? killAt, Func<Task>? atKillPoint, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(DotnetHost())
         {
@@ -36,7 +46,7 @@ internal static class ChildProcess
         }
 
         using var process = Process.Start(info) ?? throw new CrashHarnessException($"Could not start {info.FileName} {childAssembly}.");
-        var reader = new Reader(process, killAt);
+        var reader = new Reader(process, killAt, atKillPoint);
         try
         {
             // Standard input stays open (and unused) until the child is gone: the child takes its closing as
@@ -98,8 +108,10 @@ internal static class ChildProcess
     private static string Tail(string text) => text.Length <= MaxStandardErrorChars ? text : "..." + text[^MaxStandardErrorChars..];
 
     /// <summary>Splits the child's raw standard output into lines, and pulls the trigger at the kill point.</summary>
-    private sealed class Reader(Process process, KillPoint? killAt)
+    private sealed class Reader(Process process, KillPoint? killAt, Func<Task>? atKillPoint)
     {
+        private bool _killDue;
+
         private readonly byte[] _buffer = new byte[64 * 1024];
         private readonly List<byte> _partial = [];
 
@@ -138,6 +150,13 @@ internal static class ChildProcess
                 }
 
                 _partial.AddRange(chunk);
+                if (_killDue)
+                {
+                    // The child goes on meanwhile (it waits for its standard input to close once done).
+                    _killDue = false;
+                    await atKillPoint!();
+                    Kill(process);
+                }
             }
 
             // End of output: the child is dead or exited. Whatever was written before is counted, killed or not.
@@ -183,7 +202,14 @@ internal static class ChildProcess
             }
 
             NumbersBeforeKill = Numbers.Count;
-            Kill(process);
+            if (atKillPoint is null)
+            {
+                Kill(process);
+            }
+            else
+            {
+                _killDue = true;
+            }
         }
     }
 }

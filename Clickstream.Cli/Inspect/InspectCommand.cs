@@ -8,8 +8,8 @@ using Spectre.Console.Cli;
 namespace Clickstream.Cli.Inspect;
 
 /// <summary>
-/// <c>inspect PATH [--json]</c>: what a pipeline's store file holds (events pending, in flight, dead-lettered, the
-/// oldest event's age, the file's size), read from a copy by <see cref="StoreInspector"/> so that the file is
+/// <c>inspect PATH [--json] [--dead-letters N]</c>: what a pipeline's store file holds (events pending, in flight,
+/// dead-lettered and the newest dead letters with their type and reason, the oldest event's age, the file's size), read from a copy by <see cref="StoreInspector"/> so that the file is
 /// never modified, even while a pipeline holds it (the figures are then a snapshot).
 /// </summary>
 internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectCommand.Settings>
@@ -25,8 +25,15 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
         [Description("Print one JSON object instead of a table, for scripts.")]
         public bool Json { get; init; }
 
+        [CommandOption("--dead-letters <N>")]
+        [Description("List the newest N dead letters (their id, type, time and reason); 0 lists none.")]
+        [DefaultValue(StoreInspector.DefaultDeadLetters)]
+        public int DeadLetters { get; init; } = StoreInspector.DefaultDeadLetters;
+
         public override ValidationResult Validate() =>
-            string.IsNullOrWhiteSpace(Path) ? ValidationResult.Error("PATH must name the store file.") : ValidationResult.Success();
+            string.IsNullOrWhiteSpace(Path) ? ValidationResult.Error("PATH must name the store file.")
+            : DeadLetters is < 0 or > 100_000 ? ValidationResult.Error("--dead-letters must be between 0 and 100000.")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -34,7 +41,7 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
         StoreSnapshot snapshot;
         try
         {
-            snapshot = StoreInspector.Inspect(settings.Path);
+            snapshot = StoreInspector.Inspect(settings.Path, settings.DeadLetters);
         }
         catch (FileNotFoundException)
         {
@@ -72,6 +79,21 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
             json.WriteNumber("requests_in_flight", s.Requests);
             json.WriteNumber("events_in_flight", s.EventsInFlight);
             json.WriteNumber("dead_letters", s.DeadLetters);
+            json.WriteStartArray("newest_dead_letters");
+            foreach (var letter in s.NewestDeadLetters)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("id", letter.Id);
+                json.WriteString("event_guid", letter.EventGuid);
+                json.WriteString("type", letter.Type);
+                json.WriteString("tracked_at", letter.TrackedAt);
+                json.WriteString("dead_lettered_at", letter.DeadLetteredAt);
+                json.WriteString("reason", letter.Reason);
+                json.WriteNumber("event_bytes", letter.EventBytes.Length);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             if (s.OldestEvent is { } oldest && age is { } oldestAge)
             {
                 json.WriteString("oldest_event", oldest);
@@ -100,6 +122,27 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
             : "-");
         table.AddRow("file size", $"{Bytes(s.FileBytes)} (+ {Bytes(s.LogBytes)} log)");
         console.Write(table);
+        if (s.NewestDeadLetters.Count == 0)
+        {
+            return;
+        }
+
+        var letters = new Table()
+            .Title(string.Create(CultureInfo.InvariantCulture, $"newest {s.NewestDeadLetters.Count} of {Count(s.DeadLetters)} dead letters"))
+            .AddColumn(new TableColumn("id").RightAligned())
+            .AddColumn("type")
+            .AddColumn("dead-lettered at")
+            .AddColumn("reason");
+        foreach (var letter in s.NewestDeadLetters)
+        {
+            letters.AddRow(
+                letter.Id.ToString(CultureInfo.InvariantCulture),
+                Markup.Escape(letter.Type),
+                string.Create(CultureInfo.InvariantCulture, $"{letter.DeadLetteredAt:yyyy-MM-dd HH:mm:ss}Z"),
+                Markup.Escape(letter.Reason));
+        }
+
+        console.Write(letters);
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);

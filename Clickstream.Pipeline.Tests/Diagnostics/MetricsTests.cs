@@ -103,6 +103,7 @@ public class MetricsTests : PipelineTestBase
                 "clickstream.request.duration", "clickstream.batch.size",
                 "clickstream.events.pending_on_disk", "clickstream.events.in_memory", "clickstream.events.in_flight", "clickstream.reachable",
                 "clickstream.health.events", "clickstream.health.observer_errors",
+                "clickstream.dead_letters.evicted",
             }));
             foreach (var instrument in _metrics.Instruments.Values)
             {
@@ -253,6 +254,31 @@ public class MetricsTests : PipelineTestBase
             Assert.That(overCapacity, Is.GreaterThan(0));
             Assert.That(_metrics.Observed("clickstream.events.evicted", ("reason", "over_capacity")), Is.EqualTo(overCapacity));
             Assert.That(_metrics.Observed("clickstream.events.evicted", ("reason", "expired")), Is.EqualTo(statistics.EventsEvictedExpired));
+        }
+    }
+
+    [Test]
+    public async Task Dead_letters_evicted_by_MaxDeadLetters_are_counted()
+    {
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.MeterFactory = _factory;
+                o.MaxDeadLetters = 1;
+            },
+            settings => new RefusingTransport(
+                new HttpTransport(settings, json: false), PipelineHarness.Payload(SampleEvents.PageView(1)), PipelineHarness.Payload(SampleEvents.PageView(2))));
+        await pipeline.TrackAsync(SampleEvents.PageView(10));
+        await pipeline.FlushAsync(Harness.Guard);
+        await PipelineHarness.TrackAsync(pipeline, pageViews: 4);
+
+        await pipeline.FlushAsync(Harness.Guard);
+        _metrics.Collect();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_metrics.Observed("clickstream.events.dead_lettered"), Is.EqualTo(2));
+            Assert.That(_metrics.Observed("clickstream.dead_letters.evicted"), Is.EqualTo(1));
+            Assert.That(pipeline.GetStatistics().DeadLettersEvicted, Is.EqualTo(1));
         }
     }
 

@@ -35,6 +35,7 @@ public class AddClickstreamTests
                 ["Clickstream:MaxStorageBytes"] = "1073741824",
                 ["Clickstream:MaxTimeBetweenTwoBatches"] = "00:00:02.500",
                 ["Clickstream:EventTimeToLive"] = "3.00:00:00",
+                ["Clickstream:MaxDeadLetters"] = "500",
                 ["Clickstream:FlushCommitsToDisk"] = "true",
                 ["Clickstream:DetectNetworkChanges"] = "false",
                 ["Clickstream:EventGroup"] = "shop",
@@ -58,6 +59,7 @@ public class AddClickstreamTests
             Assert.That(options.MaxStorageBytes, Is.EqualTo(1L << 30));
             Assert.That(options.MaxTimeBetweenTwoBatches, Is.EqualTo(TimeSpan.FromMilliseconds(2500)));
             Assert.That(options.EventTimeToLive, Is.EqualTo(TimeSpan.FromDays(3)));
+            Assert.That(options.MaxDeadLetters, Is.EqualTo(500));
             Assert.That(options.FlushCommitsToDisk, Is.True);
             Assert.That(options.DetectNetworkChanges, Is.False);
             Assert.That(options.EventGroup, Is.EqualTo("shop"));

@@ -91,4 +91,13 @@ internal static partial class Log
 
     [LoggerMessage(46, LogLevel.Information, "The store {Path} was migrated from format version {FromVersion} (one document per event) to {ToVersion} (segments)")]
     public static partial void StoreMigrated(ILogger logger, string path, int fromVersion, int toVersion);
+
+    [LoggerMessage(47, LogLevel.Warning, "{Count} dead letters, the oldest, were deleted to keep at most {MaxDeadLetters} (ClickstreamOptions.MaxDeadLetters); {Total} evicted so far")]
+    public static partial void DeadLettersEvicted(ILogger logger, int count, int maxDeadLetters, long total);
+
+    [LoggerMessage(48, LogLevel.Information, "{Count} dead letters were moved back to the pending QoS1 events, to be sent again")]
+    public static partial void DeadLettersRequeued(ILogger logger, int count);
+
+    [LoggerMessage(49, LogLevel.Information, "{Count} dead letters were deleted")]
+    public static partial void DeadLettersDeleted(ILogger logger, int count);
 }

@@ -42,6 +42,7 @@ internal sealed class PipelineCounters
     public long StoreFilesMovedAside;
     public long StoreReopens;
     public long StoreCompactions;
+    public long DeadLettersEvicted;
 
     private TaskCompletionSource? _changed;
 
@@ -78,6 +79,7 @@ internal sealed class PipelineCounters
         BatchesFailedTransient = FailedOfClass(FailureClass.Transient),
         BatchesFailedConfiguration = FailedOfClass(FailureClass.Configuration),
         BatchesFailedRejected = FailedOfClass(FailureClass.Rejection),
+        DeadLettersEvicted = Volatile.Read(ref DeadLettersEvicted),
     };
 
     private long FailedOfClass(FailureClass failureClass)

@@ -136,6 +136,12 @@ internal sealed class EventEnvelope : IValueTaskSource
     public EventRoute Route { get; set; }
 
     /// <summary>
+    /// The dead letter this QoS1 event is requeued from (its key), 0 for a tracked event: the group commit that stores
+    /// the event deletes the dead letter in the same transaction, so that it is pending or dead-lettered, never both.
+    /// </summary>
+    public long DeadLetterId { get; init; }
+
+    /// <summary>
     /// A pooled envelope for a QoS0 event of <paramref name="size"/> bytes, with the message written into its own
     /// buffer on the caller's thread (so the app may change the message as soon as TrackAsync returns).
     /// </summary>

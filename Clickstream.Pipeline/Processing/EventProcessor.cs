@@ -346,7 +346,11 @@ internal sealed class EventProcessor : IThreadPoolWorkItem, IDisposable
                 return;
             }
 
-            envelope.TypeInfo.CountTracked();
+            if (envelope.DeadLetterId == 0)
+            {
+                // A requeued dead letter was counted when it was tracked.
+                envelope.TypeInfo.CountTracked();
+            }
 
             // A QoS0 caller was answered when the event was accepted; only a QoS1 caller still waits, and
             // its event is neither stored nor sent once its token is cancelled.

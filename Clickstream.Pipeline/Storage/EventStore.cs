@@ -34,9 +34,6 @@ namespace Clickstream.Pipeline.Storage;
 /// </remarks>
 internal sealed class EventStore : IDisposable
 {
-    /// <summary>Dead letters kept at most; the oldest go first. Enough to inspect a bad producer, small enough to never matter for disk.</summary>
-    internal const int MaxDeadLetters = 10_000;
-
     private const int MaxGroupSize = 8192;
     private const int EvictionChunk = 8192;
     private const int MigrationChunk = 4096;
@@ -62,8 +59,10 @@ internal sealed class EventStore : IDisposable
     private readonly StorePolicy _policy;
     private readonly TimeProvider _timeProvider;
     private readonly bool _flushCommitsToDisk;
+    private readonly int _maxDeadLetters;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
+    private StoreLock? _lock;
     private Thread? _writer;
     private ITimer? _expiryTimer;
     private EventScheduler? _scheduler;
@@ -84,6 +83,9 @@ internal sealed class EventStore : IDisposable
     private long _storedBytes;
 
     private bool _deletedSinceCompactionCheck;
+
+    // Dead letters deleted by the bound in the open command transaction: counted and logged once it commits.
+    private int _deadLettersEvicted;
     private long _lastCompactedLength;
 
     private EventStore(EventStoreOptions options, PipelineCounters counters, ILogger logger)
@@ -92,6 +94,7 @@ internal sealed class EventStore : IDisposable
         _policy = new StorePolicy(options);
         _timeProvider = options.TimeProvider;
         _flushCommitsToDisk = options.FlushCommitsToDisk;
+        _maxDeadLetters = options.MaxDeadLetters;
         _counters = counters;
         _logger = logger;
     }
@@ -113,7 +116,16 @@ internal sealed class EventStore : IDisposable
     public static EventStore Open(EventStoreOptions options, PipelineCounters counters, ILogger logger)
     {
         var store = new EventStore(options, counters, logger);
-        store.OpenAtStart();
+        try
+        {
+            store.OpenAtStart();
+        }
+        catch
+        {
+            store._lock?.Dispose();
+            throw;
+        }
+
         return store;
     }
 
@@ -167,18 +179,56 @@ internal sealed class EventStore : IDisposable
     }
 
     /// <summary>The newest dead letters first, at most <paramref name="max"/>.</summary>
-    public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLetters(int max)
+    public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLetters(int max) =>
+        ToDeadLetters(_file.ReadNewest(StoreDatabase.DeadLettersCollection, max));
+
+    /// <summary>The oldest dead letters with a key above <paramref name="afterId"/>, at most <paramref name="max"/>.</summary>
+    public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLettersAfter(long afterId, int max) =>
+        ToDeadLetters(_file.Read(StoreDatabase.DeadLettersCollection, Query.GT(StoreDatabase.IdField, afterId), max));
+
+    /// <summary>The dead letters of these keys that exist, in key order.</summary>
+    public IReadOnlyList<ClickstreamDeadLetter> ReadDeadLetters(long[] ids)
     {
-        var result = new List<ClickstreamDeadLetter>();
-        foreach (var doc in _file.ReadNewest(StoreDatabase.DeadLettersCollection, max))
+        var values = new BsonArray();
+        foreach (var id in ids)
         {
-            result.Add(new ClickstreamDeadLetter(
-                doc["g"].AsGuid,
-                doc["y"].AsString,
-                new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
-                new DateTimeOffset(doc["at"].AsInt64, TimeSpan.Zero),
-                doc["r"].AsString,
-                doc["b"].AsBinary));
+            values.Add(id);
+        }
+
+        return ToDeadLetters(_file.Read(StoreDatabase.DeadLettersCollection, Query.In(StoreDatabase.IdField, values), int.MaxValue));
+    }
+
+    /// <summary>Deletes the dead letters of these keys (all of them when null) in one transaction; returns how many were deleted.</summary>
+    public async Task<int> DeleteDeadLettersAsync(long[]? ids)
+    {
+        if (_stopping)
+        {
+            throw new ObjectDisposedException(nameof(EventStore));
+        }
+
+        var command = new StoreCommand(StoreCommandKind.DeleteDeadLetters, Guid.Empty, []) { DeadLetterIds = ids };
+        _commands.Enqueue(command);
+        Wake();
+        await command.Done.Task.ConfigureAwait(false);
+        return command.Affected;
+    }
+
+    /// <summary>Dead letters as the store keeps them (also read by <see cref="StoreInspector"/>).</summary>
+    internal static List<ClickstreamDeadLetter> ToDeadLetters(List<BsonDocument> documents)
+    {
+        var result = new List<ClickstreamDeadLetter>(documents.Count);
+        foreach (var doc in documents)
+        {
+            result.Add(new ClickstreamDeadLetter
+            {
+                Id = doc["_id"].AsInt64,
+                EventGuid = doc["g"].AsGuid,
+                Type = doc["y"].AsString,
+                TrackedAt = new DateTimeOffset(doc["t"].AsInt64, TimeSpan.Zero),
+                DeadLetteredAt = new DateTimeOffset(doc["at"].AsInt64, TimeSpan.Zero),
+                Reason = doc["r"].AsString,
+                EventBytes = doc["b"].AsBinary,
+            });
         }
 
         return result;
@@ -207,6 +257,8 @@ internal sealed class EventStore : IDisposable
             Log.StoreOperationFailed(_logger, "close", ex);
         }
 
+        // Only once the files are closed: a next owner must find them closed.
+        _lock?.Dispose();
         _wake.Dispose();
     }
 
@@ -266,7 +318,17 @@ internal sealed class EventStore : IDisposable
                     Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 }
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(ex);
+        }
 
+        // Before anything touches the files (leftovers, recovery, migration, moving aside): they may be another
+        // pipeline's. Held until Dispose, across the reopens after IO errors and the compactions' renames.
+        _lock = StoreLock.Acquire(_file.Path);
+        try
+        {
             _file.DeleteLeftovers();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -575,6 +637,11 @@ internal sealed class EventStore : IDisposable
                 var size = SizeOf(e);
                 _builder.Add(e.Id, e.EventGuid, e.TimestampTicks, e.TypeInfo.Type, e.Payload.Span, size);
                 bytes += size;
+                if (e.DeadLetterId != 0)
+                {
+                    // A requeued dead letter: pending again and no longer a dead letter, in one transaction.
+                    _file.DeadLetters.Delete(e.DeadLetterId);
+                }
             }
 
             InsertSegment();
@@ -862,6 +929,7 @@ internal sealed class EventStore : IDisposable
             catch (Exception ex)
             {
                 EndTouched(committed: false);
+                EndDeadLetterEviction(committed: false);
                 OnFailure("request records", ex);
                 failure = ex;
             }
@@ -879,6 +947,7 @@ internal sealed class EventStore : IDisposable
         }
 
         EndTouched(committed: true);
+        EndDeadLetterEviction(committed: true);
         _inMemory -= deletedEvents;
         _inMemoryBytes -= freedMemoryBytes;
         _storedEvents -= deletedEvents;
@@ -937,13 +1006,7 @@ internal sealed class EventStore : IDisposable
                 letter["r"] = command.Reason ?? string.Empty;
                 letter["at"] = _timeProvider.GetUtcNow().UtcTicks;
                 _file.DeadLetters.Upsert(letter);
-                if (_file.DeadLetters.LongCount() > MaxDeadLetters)
-                {
-                    foreach (var oldest in _file.DeadLetters.Find(Query.All("_id", Query.Ascending), limit: 1))
-                    {
-                        _file.DeadLetters.Delete(oldest["_id"]);
-                    }
-                }
+                EvictDeadLettersOverBound();
 
                 // The event leaves memory and the disk's pending set, like an ack. Dead letters are not counted
                 // against the store's bounds: there are at most MaxDeadLetters of them.
@@ -954,9 +1017,62 @@ internal sealed class EventStore : IDisposable
 
                 return moved ? 1 : 0;
 
+            case StoreCommandKind.DeleteDeadLetters:
+                if (command.DeadLetterIds is null)
+                {
+                    command.Affected = _file.DeadLetters.DeleteAll();
+                }
+                else
+                {
+                    var deletedLetters = 0;
+                    foreach (var letterId in command.DeadLetterIds)
+                    {
+                        deletedLetters += _file.DeadLetters.Delete(letterId) ? 1 : 0;
+                    }
+
+                    command.Affected = deletedLetters;
+                }
+
+                return 0;
+
             default:
                 _file.Requests.Delete(id);
                 return 0;
+        }
+    }
+
+    /// <summary>Deletes the oldest dead letters beyond the bound, in the open transaction; counted once it commits.</summary>
+    private void EvictDeadLettersOverBound()
+    {
+        var excess = _file.DeadLetters.LongCount() - _maxDeadLetters;
+        if (excess <= 0)
+        {
+            return;
+        }
+
+        // Keys are event ids, so ascending keys are the oldest events. Read first, then delete: no write while a
+        // query over the same collection is still open.
+        var oldest = new List<BsonValue>();
+        foreach (var doc in _file.DeadLetters.Find(Query.All("_id", Query.Ascending), limit: (int)Math.Min(excess, int.MaxValue)))
+        {
+            oldest.Add(doc["_id"]);
+        }
+
+        foreach (var key in oldest)
+        {
+            _deadLettersEvicted += _file.DeadLetters.Delete(key) ? 1 : 0;
+        }
+    }
+
+    /// <summary>After the command transaction: the dead letters the bound evicted are counted and logged once, or forgotten if it failed.</summary>
+    private void EndDeadLetterEviction(bool committed)
+    {
+        var evicted = _deadLettersEvicted;
+        _deadLettersEvicted = 0;
+        if (committed && evicted > 0)
+        {
+            var total = Interlocked.Add(ref _counters.DeadLettersEvicted, evicted);
+            Log.DeadLettersEvicted(_logger, evicted, _maxDeadLetters, total);
         }
     }
 

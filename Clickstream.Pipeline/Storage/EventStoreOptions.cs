@@ -17,6 +17,9 @@ internal sealed record EventStoreOptions
 
     public bool FlushCommitsToDisk { get; init; }
 
+    /// <summary>Dead letters kept at most; past it the oldest are deleted (<c>MaxDeadLetters</c>).</summary>
+    public int MaxDeadLetters { get; init; } = ClickstreamDefaults.MaxDeadLetters;
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     public StoreFileSystem FileSystem { get; init; } = StoreFileSystem.Default;
@@ -38,6 +41,7 @@ internal sealed record EventStoreOptions
         MaxStorageBytes = settings.MaxStorageBytes,
         EventTimeToLive = settings.EventTimeToLive,
         FlushCommitsToDisk = settings.FlushCommitsToDisk,
+        MaxDeadLetters = settings.MaxDeadLetters,
         TimeProvider = settings.TimeProvider,
         FileSystem = settings.StoreFileSystem,
     };

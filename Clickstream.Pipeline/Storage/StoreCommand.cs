@@ -15,6 +15,9 @@ internal enum StoreCommandKind
 
     /// <summary>The server refused this one event for good: move it from the events to the dead letters.</summary>
     DeadLetter,
+
+    /// <summary>Delete the dead letters named by <see cref="StoreCommand.DeadLetterIds"/> (all of them when null).</summary>
+    DeleteDeadLetters,
 }
 
 /// <summary>A request-record operation for the writer thread; one per batch, never per event.</summary>
@@ -37,6 +40,12 @@ internal sealed class StoreCommand
 
     /// <summary>The batch; only its QoS1 events are stored.</summary>
     public EventEnvelope[] Events { get; }
+
+    /// <summary>The dead letters to delete (<see cref="StoreCommandKind.DeleteDeadLetters"/>); null: all.</summary>
+    public long[]? DeadLetterIds { get; init; }
+
+    /// <summary>What the command changed, set before <see cref="Done"/> completes: the dead letters deleted.</summary>
+    public int Affected { get; set; }
 
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

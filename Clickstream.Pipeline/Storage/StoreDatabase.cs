@@ -149,6 +149,29 @@ internal sealed class StoreDatabase
     }
 
     /// <summary>
+    /// The documents of <paramref name="collection"/> that <paramref name="query"/> selects, at most <paramref name="max"/>,
+    /// read on the caller's thread like <see cref="ReadNewest"/>; none while the store is closed after a failure.
+    /// </summary>
+    public List<BsonDocument> Read(string collection, BsonExpression query, int max)
+    {
+        var result = new List<BsonDocument>();
+        lock (_lifecycle)
+        {
+            if (_db is null)
+            {
+                return result;
+            }
+
+            foreach (var doc in _db.GetCollection(collection).Find(query, limit: max))
+            {
+                result.Add(doc);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Closes after a failed operation. LiteDB's engine is unusable once a write failed (even its rollback
     /// throws), so it is dropped; what was committed before is intact in the files, and what failed is not
     /// there (its log pages have no commit mark).

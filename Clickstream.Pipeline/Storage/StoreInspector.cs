@@ -11,8 +11,17 @@ namespace Clickstream.Pipeline.Storage;
 /// <param name="EventsInFlight">The events those requests name.</param>
 /// <param name="DeadLetters">Events dead-lettered after a permanent rejection.</param>
 /// <param name="OldestEvent">The timestamp of the oldest pending event, or null when none is pending.</param>
+/// <param name="NewestDeadLetters">The newest dead letters, newest first (at most the number asked for).</param>
 internal sealed record StoreSnapshot(
-    string Path, long FileBytes, long LogBytes, long EventsPending, long Requests, long EventsInFlight, long DeadLetters, DateTimeOffset? OldestEvent);
+    string Path,
+    long FileBytes,
+    long LogBytes,
+    long EventsPending,
+    long Requests,
+    long EventsInFlight,
+    long DeadLetters,
+    DateTimeOffset? OldestEvent,
+    IReadOnlyList<ClickstreamDeadLetter> NewestDeadLetters);
 
 /// <summary>
 /// Reads a pipeline's store file without changing it: the data file and its log are copied (shared read, as a
@@ -24,14 +33,18 @@ internal sealed record StoreSnapshot(
 /// </summary>
 internal static class StoreInspector
 {
-    /// <summary>Reads <paramref name="path"/>.</summary>
+    /// <summary>The newest dead letters listed by default.</summary>
+    public const int DefaultDeadLetters = 10;
+
+    /// <summary>Reads <paramref name="path"/>, with its newest <paramref name="deadLetters"/> dead letters.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a LiteDB file, is damaged, or is another application's LiteDB file.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
     /// <exception cref="UnauthorizedAccessException">The file cannot be read.</exception>
-    public static StoreSnapshot Inspect(string path)
+    public static StoreSnapshot Inspect(string path, int deadLetters = DefaultDeadLetters)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentOutOfRangeException.ThrowIfNegative(deadLetters);
         var data = new FileInfo(path);
         if (!data.Exists)
         {
@@ -56,7 +69,7 @@ internal static class StoreInspector
 
             try
             {
-                return Read(copy, path, data.Length, log.Exists ? log.Length : 0);
+                return Read(copy, path, data.Length, log.Exists ? log.Length : 0, deadLetters);
             }
             catch (Exception ex) when (ex is not (IOException or UnauthorizedAccessException or InvalidDataException) || ex is EndOfStreamException)
             {
@@ -69,7 +82,7 @@ internal static class StoreInspector
         }
     }
 
-    private static StoreSnapshot Read(string copy, string path, long fileBytes, long logBytes)
+    private static StoreSnapshot Read(string copy, string path, long fileBytes, long logBytes, int deadLetters)
     {
         using var db = new LiteDatabase(new ConnectionString { Filename = copy, Connection = ConnectionType.Direct });
         var names = new HashSet<string>(db.GetCollectionNames(), StringComparer.Ordinal);
@@ -88,8 +101,9 @@ internal static class StoreInspector
             inFlight += record[StoreDatabase.RequestEventsField].AsArray.Count;
         }
 
-        return new StoreSnapshot(
-            path, fileBytes, logBytes, pending, requests, inFlight, db.GetCollection(StoreDatabase.DeadLettersCollection).LongCount(), oldest);
+        var letters = db.GetCollection(StoreDatabase.DeadLettersCollection);
+        var newest = deadLetters == 0 ? [] : EventStore.ToDeadLetters(letters.Find(Query.All(StoreDatabase.IdField, Query.Descending), limit: deadLetters).ToList());
+        return new StoreSnapshot(path, fileBytes, logBytes, pending, requests, inFlight, letters.LongCount(), oldest, newest);
     }
 
     /// <summary>The segment layout (<see cref="SegmentLayout"/>): pending counted from the heads, the oldest from the first pending event.</summary>
