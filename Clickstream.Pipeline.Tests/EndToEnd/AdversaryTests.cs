@@ -12,7 +12,7 @@ namespace Clickstream.Pipeline.Tests.EndToEnd;
 /// </summary>
 public class AdversaryTests : PipelineTestBase
 {
-    private const int Events = 60;
+    private const int Events = 200;
     private const int BatchSize = 10;
     private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(4);
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
@@ -124,6 +124,7 @@ public class AdversaryTests : PipelineTestBase
         Assert.That(async () => await flush, Throws.InstanceOf<OperationCanceledException>(), "cancelled by its own token, not hanging");
 
         var stats = pipeline.GetStatistics();
+        WriteFigures(stats);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(stats.EventsDeadLettered, Is.Zero);
@@ -156,6 +157,7 @@ public class AdversaryTests : PipelineTestBase
         }
 
         var refused = pipeline.GetStatistics();
+        WriteFigures(refused);
         Harness.Collector.Faults.AlwaysFail(null);
         await Harness.FlushDrivingTimeAsync(pipeline, RetryMax);
 
@@ -196,10 +198,19 @@ public class AdversaryTests : PipelineTestBase
 
     private void AssertEveryEventArrived(ClickstreamStatistics stats)
     {
+        WriteFigures(stats);
         Assert.That(Harness.ReceivedPayloads().Distinct(), Is.EquivalentTo(Payloads(Events)), "every QoS1 event arrives");
         Assert.That(stats.EventsDeadLettered, Is.Zero, "nothing is dead-lettered");
         Assert.That(stats.EventsPendingOnDisk, Is.Zero);
     }
+
+    /// <summary>The figures of the case, for the closing note's table (the test's output).</summary>
+    private void WriteFigures(ClickstreamStatistics stats) =>
+        TestContext.Out.WriteLine(
+            $"{TestContext.CurrentContext.Test.Name}: {Harness.ReceivedPayloads().Distinct().Count()} distinct events received, {stats.BatchesSent} requests, " +
+            $"failed {stats.BatchesFailed} (transient {stats.BatchesFailedTransient}, configuration {stats.BatchesFailedConfiguration}, rejected {stats.BatchesFailedRejected}), " +
+            $"retried {stats.BatchesRetried}, split {stats.BatchesSplit}, dead-lettered {stats.EventsDeadLettered}, pending on disk {stats.EventsPendingOnDisk}, " +
+            $"health: {string.Join(", ", _health.Events.GroupBy(e => e.Kind).Select(g => $"{g.Key} {g.Count()}"))}; error/warning logs: {_logs.Entries.Count(e => e.Level >= Microsoft.Extensions.Logging.LogLevel.Warning)}");
 
     /// <summary>An app's <see cref="DelegatingHandler"/> that throws on its first calls, or hangs ignoring its token, then passes requests on.</summary>
     private sealed class MisbehavingHandler(int throwTimes, int hangTimes) : DelegatingHandler(new SocketsHttpHandler())
