@@ -64,25 +64,42 @@ internal sealed class ReachabilityMonitor : IDisposable
 
         // A loopback collector is reachable whatever the machine's other interfaces say.
         _watchOs = settings.DetectNetworkChanges && !IsLoopback(settings.Endpoint);
-        if (_watchOs)
+        try
         {
-            _osAvailable = NetworkInterface.GetIsNetworkAvailable();
-            NetworkChange.NetworkAvailabilityChanged += OnOsChanged;
-        }
-
-        if (_app is not null)
-        {
-            _app.Changed += OnAppChanged;
-
-            // Read the way a change is, so that a change raised meanwhile is not overwritten by this first read.
-            OnAppChanged(this, EventArgs.Empty);
-        }
-        else
-        {
-            lock (_lock)
+            if (_watchOs)
             {
-                Apply();
+                _osAvailable = NetworkInterface.GetIsNetworkAvailable();
+                NetworkChange.NetworkAvailabilityChanged += OnOsChanged;
             }
+
+            if (_app is not null)
+            {
+                // App code: its event's add accessor may throw.
+                _app.Changed += OnAppChanged;
+
+                // Read the way a change is, so that a change raised meanwhile is not overwritten by this first read.
+                OnAppChanged(this, EventArgs.Empty);
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    Apply();
+                }
+            }
+        }
+        catch
+        {
+            // The OS handler is static: left subscribed it would keep this monitor, and the pipeline's parts, alive for good.
+            // The probe is the caller's to release when this constructor throws.
+            if (_watchOs)
+            {
+                NetworkChange.NetworkAvailabilityChanged -= OnOsChanged;
+            }
+
+            _probeTimer.Dispose();
+            _stopping.Dispose();
+            throw;
         }
     }
 
