@@ -156,7 +156,9 @@ internal sealed class HealthReporter : IThreadPoolWorkItem
                 Deliver(entry.Health, entry.End);
             }
 
-            Volatile.Write(ref _draining, 0);
+            // A full fence (not a release write): the emptiness check below must not be read before this store, or a
+            // Report that queued meanwhile and saw _draining still 1 would be left in the queue with no drain scheduled.
+            Interlocked.Exchange(ref _draining, 0);
 
             // A Report that queued after the loop emptied the queue but saw _draining still 1 scheduled nothing: take it.
             if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
