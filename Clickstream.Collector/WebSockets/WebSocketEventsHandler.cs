@@ -144,9 +144,10 @@ internal sealed class WebSocketEventsHandler(
             ValueWebSocketReceiveResult frame;
             do
             {
-                // At most one byte past the limit is read: enough to know the message is too big, and no more is buffered.
+                // The buffer only grows to hold the limit plus one byte: enough to know the message is too big, and the
+                // most a connection buffers. (The receive still takes whatever room the buffer has, as it did before.)
                 int room = Math.Min(ReceiveChunk, settings.MaxRequestBytes + 1 - message.WrittenCount);
-                frame = await session.Socket.ReceiveAsync(message.GetMemory(room)[..room], aborted);
+                frame = await session.Socket.ReceiveAsync(message.GetMemory(room), aborted);
                 message.Advance(frame.Count);
                 if (message.WrittenCount > settings.MaxRequestBytes)
                 {
