@@ -29,6 +29,13 @@ internal static class CollectorDefaults
     /// <summary>Raccoon's <c>SERVER_WEBSOCKET_MAX_CONN</c>.</summary>
     public const int MaxConnections = 30_000;
 
+    /// <summary>
+    /// The largest REST body or WebSocket message: 4 MiB, the only request limit a Raccoon deployment has by default,
+    /// grpc-go's default receive limit on its gRPC server. Raccoon's REST handler reads the whole body (ReadAll) and its
+    /// gorilla WebSocket sets no read limit; a bound is needed here all the same, so it is the gRPC one for all three.
+    /// </summary>
+    public const int MaxRequestBytes = 4 * 1024 * 1024;
+
     /// <summary>Raccoon's <c>SERVER_WEBSOCKET_PING_INTERVAL_MS</c>.</summary>
     public static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(30);
 

@@ -27,6 +27,10 @@ internal static class CollectorFlags
     public const string BearerTokenValue = "T";
     public const string BearerTokenHelp = "refuse requests and connections without \"Authorization: Bearer T\" (401, gRPC Unauthenticated)";
 
+    public const string MaxRequestBytes = "--max-request-bytes";
+    public const string MaxRequestBytesValue = "N";
+    public const string MaxRequestBytesHelp = "largest REST body or WebSocket message, in bytes (default 4194304, grpc-go's default receive limit); larger: REST 413, WebSocket close 1009";
+
     public const string FailRate = "--fail-rate";
     public const string RateValue = "R";
     public const string FailRateHelp = "answer a share R with an error status: --fail-status, STATUS_ERROR (gRPC: its mapped status)";
@@ -73,6 +77,7 @@ internal static class CollectorFlags
         new(GrpcPort, GrpcPortValue, GrpcPortHelp, IsFault: false),
         new(RequireIdentity, null, RequireIdentityHelp, IsFault: false),
         new(BearerToken, BearerTokenValue, BearerTokenHelp, IsFault: false),
+        new(MaxRequestBytes, MaxRequestBytesValue, MaxRequestBytesHelp, IsFault: false),
         new(FailRate, RateValue, FailRateHelp, IsFault: true),
         new(FailStatus, FailStatusValue, FailStatusHelp, IsFault: true),
         new(RetryAfter, RetryAfterValue, RetryAfterHelp, IsFault: true),

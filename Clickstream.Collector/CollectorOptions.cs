@@ -85,4 +85,12 @@ public sealed class CollectorOptions
     /// The default value is null.
     /// </summary>
     public X509Certificate2? ServerCertificate { get; set; }
+
+    /// <summary>
+    /// The largest REST request body or WebSocket message, in bytes, at least 1. A larger REST body is answered 413 with a
+    /// STATUS_ERROR, CODE_BAD_REQUEST body naming the limit; a larger WebSocket message closes the connection with 1009
+    /// (message too big). The default value is 4 MiB (4194304): grpc-go's default receive limit, the one a Raccoon
+    /// deployment has on gRPC (its REST and WebSocket servers have none).
+    /// </summary>
+    public int MaxRequestBytes { get; set; } = CollectorDefaults.MaxRequestBytes;
 }

@@ -25,6 +25,7 @@ internal sealed class CollectorSettings
         RequireIdentity = options.RequireIdentity;
         BearerToken = options.BearerToken;
         ServerCertificate = options.ServerCertificate;
+        MaxRequestBytes = options.MaxRequestBytes;
     }
 
     public IPAddress Address { get; }
@@ -52,6 +53,8 @@ internal sealed class CollectorSettings
     public string? BearerToken { get; }
 
     public X509Certificate2? ServerCertificate { get; }
+
+    public int MaxRequestBytes { get; }
 
     /// <summary>Validates <paramref name="options"/> and copies them.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists every problem.</exception>
@@ -122,6 +125,13 @@ internal sealed class CollectorSettings
         if (options.BearerToken is { } token && (token.Length == 0 || token.Any(char.IsWhiteSpace)))
         {
             errors.Add($"{nameof(CollectorOptions.BearerToken)} must be null, or a token without white space.");
+        }
+
+        if (options.MaxRequestBytes < 1)
+        {
+            errors.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{nameof(CollectorOptions.MaxRequestBytes)} must be at least 1 (was {options.MaxRequestBytes})."));
         }
 
         if (options.ServerCertificate is { HasPrivateKey: false })

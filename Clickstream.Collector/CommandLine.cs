@@ -126,6 +126,19 @@ internal static class CommandLine
 
                     options.BearerToken = value;
                     break;
+                case CollectorFlags.MaxRequestBytes:
+                    if (!TryTakeValue(args, ref i, ref value, name, out error))
+                    {
+                        return Failure(error);
+                    }
+
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int maxRequestBytes) || maxRequestBytes < 1)
+                    {
+                        return Failure($"{name} must be a number of bytes from 1 to {int.MaxValue}, not '{value}'.");
+                    }
+
+                    options.MaxRequestBytes = maxRequestBytes;
+                    break;
                 case CollectorFlags.Host:
                     if (!TryTakeValue(args, ref i, ref value, name, out error))
                     {

@@ -175,7 +175,10 @@ public sealed class ClickstreamOptions
 
     /// <summary>
     /// How long <see cref="ClickstreamPipeline.DisposeAsync"/> may spend delivering what is left.
-    /// QoS1 events not delivered by then stay on disk and are sent at the next start. The default value is 5 seconds.
+    /// QoS1 events not delivered by then stay on disk and are sent at the next start. <see cref="Timeout.InfiniteTimeSpan"/>,
+    /// or a value past a timer's range such as <see cref="TimeSpan.MaxValue"/>, means no limit. Dispose then waits at most
+    /// 2 seconds more for the sends it cancelled and for the <see cref="HealthObserver"/>; what ignores its cancellation is
+    /// abandoned. The default value is 5 seconds.
     /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = ClickstreamDefaults.ShutdownTimeout;
 
@@ -202,8 +205,9 @@ public sealed class ClickstreamOptions
 
     /// <summary>
     /// Receives the pipeline's health events (<see cref="ClickstreamHealthEvent"/>: batch created, sent,
-    /// acknowledged, failed, events dropped, connection failed...) to forward them elsewhere. Called serially, on
-    /// the pipeline's threads, once per batch or per failure, never once per event: keep it short and do not block.
+    /// acknowledged, failed, events dropped, connection failed...) to forward them elsewhere. Called serially and in
+    /// order, on a thread-pool thread that holds no pipeline lock, once per batch or per failure, never once per event:
+    /// it may call back into the pipeline; one that blocks delays only later health events (at most 10,000 wait).
     /// Whatever it throws is caught, counted and logged once; <see cref="IObserver{T}.OnCompleted"/> is called when
     /// the pipeline is disposed. The default value is <see langword="null"/>: health events are only counted
     /// (the <c>clickstream.health.events</c> instrument).
@@ -226,7 +230,9 @@ public sealed class ClickstreamOptions
 
     /// <summary>
     /// An app-fed reachability signal (e.g. a mobile platform's connectivity API). While it says unreachable no
-    /// batch is cut. The default value is <see langword="null"/>: the pipeline's own detection only.
+    /// batch is cut. <see cref="IClickstreamReachability.IsReachable"/> is read outside every pipeline lock (it may call
+    /// back into the pipeline); if it throws, the signal counts as reachable. The default value is <see langword="null"/>:
+    /// the pipeline's own detection only.
     /// </summary>
     public IClickstreamReachability? Reachability { get; set; }
 

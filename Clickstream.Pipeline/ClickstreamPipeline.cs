@@ -38,6 +38,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly ReachabilityMonitor _reachability;
     private readonly HealthReporter _health;
     private readonly PipelineMetrics _metrics;
+    private readonly DeliveryEpochs _epochs;
     private long _instantInMemory;
     private int _disposed;
 
@@ -54,14 +55,16 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             EnvelopePool.KeepUpTo(settings.MaxQueuedEvents);
         }
         _store = EventStore.Open(EventStoreOptions.From(settings), _counters, _logger);
+        ReachabilityProbe? probe = null;
         try
         {
             _health = new HealthReporter(settings.HealthObserver, _counters, settings.TimeProvider, _logger);
             _metrics = new PipelineMetrics(settings.MeterFactory, _counters, _types, _health, () => Volatile.Read(ref _instantInMemory), () => _store.InMemoryCount);
-            var epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
+            _epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
             _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger);
             _transport = transportFactory(settings);
-            _reachability = new ReachabilityMonitor(settings, _scheduler, new ReachabilityProbe(settings), _counters, _logger, _health);
+            probe = new ReachabilityProbe(settings);
+            _reachability = new ReachabilityMonitor(settings, _scheduler, probe, _counters, _logger, _health);
             _egress = new EgressController(
                 _transport,
                 _store,
@@ -78,7 +81,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 SendDeadline(settings));
             _processor = new EventProcessor(
                 _store.LastId,
-                epochs,
+                _epochs,
                 settings.TimeProvider,
                 _counters,
                 _logger,
@@ -88,16 +91,17 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 settings.MaxBatchBytes,
                 settings.MaxTimeBetweenTwoBatches);
             _scheduler.Attach(_processor);
-            _store.Start(_scheduler, epochs, _types);
+            _store.Start(_scheduler, _epochs, _types);
         }
         catch
         {
-            _metrics?.Dispose();
-            _store.Dispose();
+            // Whatever step threw (often app code: a transport factory, a reachability signal), what was made before it
+            // is released: the OS network-change handler, the transport's connections, and the store file.
+            ReleasePartial(probe);
             throw;
         }
 
-        Log.Started(_logger, settings.Endpoint, settings.StoragePath, _store.RecoveredCount);
+        Log.Started(_logger, settings.LoggedEndpoint, settings.StoragePath, _store.RecoveredCount);
     }
 
     /// <summary>
@@ -258,7 +262,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// <summary>
     /// Stops taking events, delivers what it can within <see cref="ClickstreamOptions.ShutdownTimeout"/>, and
     /// closes the store. QoS1 events not delivered stay on disk and are sent at the next start; QoS0 events
-    /// still in memory are counted as dropped.
+    /// still in memory are counted as dropped. Returns within <see cref="ClickstreamOptions.ShutdownTimeout"/> plus a
+    /// grace of 2 seconds whatever app code in the path does (a handler or provider that ignores its token is abandoned).
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -274,17 +279,17 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         await _processor.Completion.ConfigureAwait(false);
         _processor.Dispose();
 
-        if (_settings.ShutdownTimeout > TimeSpan.Zero)
+        var timeout = _settings.ShutdownTimeout;
+        if (timeout > TimeSpan.Zero || PipelineSettings.IsNoLimit(timeout))
         {
-            using var timeout = new CancellationTokenSource(_settings.ShutdownTimeout, _settings.TimeProvider);
             try
             {
                 var delivered = await marker.Sealed.ConfigureAwait(false);
-                await delivered.WaitAsync(timeout.Token).ConfigureAwait(false);
+                await (PipelineSettings.IsNoLimit(timeout) ? delivered : delivered.WaitAsync(timeout, _settings.TimeProvider)).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            catch (TimeoutException)
             {
-                Log.ShutdownTimedOut(_logger, _settings.ShutdownTimeout, Volatile.Read(ref _counters.PendingOnDisk), Volatile.Read(ref _instantInMemory));
+                Log.ShutdownTimedOut(_logger, timeout, Volatile.Read(ref _counters.PendingOnDisk), Volatile.Read(ref _instantInMemory));
             }
         }
 
@@ -292,9 +297,16 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _reachability.Dispose();
         _egress.Stop();
         _scheduler.Dispose();
+
+        // Stop cancelled the sends in flight; one that ignores its token (an app handler, a provider) is abandoned after
+        // the grace: its late outcome finds the store closed, and its QoS1 events, still on disk, go at the next start.
+        var grace = _settings.TimeProvider.GetTimestamp();
         try
         {
-            await _egress.Completion.ConfigureAwait(false);
+            if (!await CompletesWithinGraceAsync(_egress.Completion, grace).ConfigureAwait(false))
+            {
+                Log.ShutdownAbandoned(_logger, "a send in flight", ShutdownGrace);
+            }
         }
         catch (Exception ex)
         {
@@ -305,6 +317,13 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         _transport.Dispose();
         Interlocked.Add(ref _counters.DroppedShutdown, Interlocked.Exchange(ref _instantInMemory, 0));
         _health.Complete();
+
+        // The observer gets every health event and OnCompleted before this returns, unless it hangs past the grace.
+        if (!await CompletesWithinGraceAsync(_health.WhenDelivered(), grace).ConfigureAwait(false))
+        {
+            Log.ShutdownAbandoned(_logger, "the health observer", ShutdownGrace);
+        }
+
         _metrics.Dispose();
         _counters.NotifyChanged();
         Log.Stopped(_logger);
@@ -346,6 +365,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// </summary>
     private static TimeSpan SendDeadline(PipelineSettings settings) =>
         settings.RequestTimeout + (settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.AckTimeout : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
+
     private async Task<int> RequeueCoreAsync(long[]? ids, CancellationToken cancellationToken)
     {
         // One requeue or delete at a time: two requeues reading the same dead letters would each send them.
@@ -425,6 +445,61 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         {
             _deadLetterGate.Release();
         }
+    }
+
+    /// <summary>How long dispose waits, after it cancelled the sends, for them and the health observer to finish.</summary>
+    internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);
+
+    /// <summary>Epochs sealed by flushes so far: bounded by the flushes that had events before them.</summary>
+    internal long EpochsSealed => _epochs.SealCount;
+
+    /// <summary>Completes once every health event reported so far was passed to the observer.</summary>
+    internal Task HealthDelivered => _health.WhenDelivered();
+
+    /// <summary>Waits for <paramref name="task"/> until <see cref="ShutdownGrace"/> after <paramref name="since"/>; false if it is still running.</summary>
+    private async Task<bool> CompletesWithinGraceAsync(Task task, long since)
+    {
+        if (!task.IsCompleted)
+        {
+            var left = ShutdownGrace - _settings.TimeProvider.GetElapsedTime(since);
+            if (left <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                await task.WaitAsync(left, _settings.TimeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                return false;
+            }
+        }
+
+        await task.ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>A constructor step threw: releases, newest first, whatever the steps before it made.</summary>
+    private void ReleasePartial(ReachabilityProbe? probe)
+    {
+        // Fields not assigned yet are null here, whatever their declared type says.
+        _processor?.Dispose();
+        _egress?.Stop();
+        if (_reachability is not null)
+        {
+            _reachability.Dispose();
+        }
+        else
+        {
+            probe?.Dispose();
+        }
+
+        _scheduler?.Dispose();
+        _transport?.Dispose();
+        _metrics?.Dispose();
+        _store.Dispose();
     }
 
     private void OnInstantEventsDone(int count) => Interlocked.Add(ref _instantInMemory, -count);

@@ -17,6 +17,7 @@ internal sealed class PipelineSettings
     private PipelineSettings(ClickstreamOptions o)
     {
         Endpoint = o.Endpoint!;
+        LoggedEndpoint = Redact(Endpoint);
         StoragePath = Path.GetFullPath(o.StoragePath);
         MaxBatchSize = o.MaxBatchSize;
         MaxBatchBytes = o.MaxBatchBytes;
@@ -55,6 +56,9 @@ internal sealed class PipelineSettings
     }
 
     public Uri Endpoint { get; }
+
+    /// <summary><see cref="Endpoint"/> with its user info (<c>user:pass@</c>) redacted: the only form that may reach logs, spans, health events and messages.</summary>
+    public Uri LoggedEndpoint { get; }
     public string StoragePath { get; }
     public int MaxBatchSize { get; }
     public int MaxBatchBytes { get; }
@@ -90,6 +94,29 @@ internal sealed class PipelineSettings
     public Random Random { get; }
     public IClickstreamReachability? Reachability { get; }
     public bool DetectNetworkChanges { get; }
+
+    /// <summary>
+    /// The URI with any user info replaced by <c>REDACTED:REDACTED</c> (OpenTelemetry's rule for <c>url.full</c>), so that
+    /// credentials in an endpoint never reach a log; a relative URI is returned as it is.
+    /// </summary>
+    public static Uri Redact(Uri uri)
+    {
+        if (!uri.IsAbsoluteUri || uri.UserInfo.Length == 0)
+        {
+            return uri;
+        }
+
+        return new UriBuilder(uri) { UserName = "REDACTED", Password = "REDACTED" }.Uri;
+    }
+
+    /// <summary>
+    /// Whether <see cref="ClickstreamOptions.ShutdownTimeout"/> means no limit: <see cref="Timeout.InfiniteTimeSpan"/>, or
+    /// more than a timer can wait (about 49.7 days, e.g. <see cref="TimeSpan.MaxValue"/>).
+    /// </summary>
+    public static bool IsNoLimit(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan || timeout > MaxTimerDelay;
+
+    /// <summary>The longest delay a <see cref="TimeProvider"/> timer accepts.</summary>
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
     /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
@@ -141,7 +168,7 @@ internal sealed class PipelineSettings
             var (secure, plain) = webSocket ? (Uri.UriSchemeWss, Uri.UriSchemeWs) : (Uri.UriSchemeHttps, Uri.UriSchemeHttp);
             if (!options.Endpoint.IsAbsoluteUri || (options.Endpoint.Scheme != plain && options.Endpoint.Scheme != secure))
             {
-                errors.Add($"{nameof(ClickstreamOptions.Endpoint)} must be an absolute {plain} or {secure} URI for the {options.Transport} transport; was '{options.Endpoint}'.");
+                errors.Add($"{nameof(ClickstreamOptions.Endpoint)} must be an absolute {plain} or {secure} URI for the {options.Transport} transport; was '{Redact(options.Endpoint)}'.");
             }
         }
 
@@ -196,9 +223,9 @@ internal sealed class PipelineSettings
             errors.Add($"{nameof(ClickstreamOptions.RetryMaxDelay)} ({options.RetryMaxDelay}) must not be less than {nameof(ClickstreamOptions.RetryBaseDelay)} ({options.RetryBaseDelay}).");
         }
 
-        if (options.ShutdownTimeout < TimeSpan.Zero)
+        if (options.ShutdownTimeout < TimeSpan.Zero && options.ShutdownTimeout != Timeout.InfiniteTimeSpan)
         {
-            errors.Add($"{nameof(ClickstreamOptions.ShutdownTimeout)} must not be negative; was {options.ShutdownTimeout}.");
+            errors.Add($"{nameof(ClickstreamOptions.ShutdownTimeout)} must not be negative (Timeout.InfiniteTimeSpan or TimeSpan.MaxValue: no limit); was {options.ShutdownTimeout}.");
         }
 
         if (options.TimeProvider is null)

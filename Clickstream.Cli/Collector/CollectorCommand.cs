@@ -45,6 +45,10 @@ internal sealed class CollectorCommand(IAnsiConsole console, CommandHooks hooks)
         [Description(Flags.BearerTokenHelp)]
         public string? BearerToken { get; init; }
 
+        [CommandOption(Flags.MaxRequestBytes + " <" + Flags.MaxRequestBytesValue + ">")]
+        [Description(Flags.MaxRequestBytesHelp)]
+        public string? MaxRequestBytes { get; init; }
+
         [CommandOption(Flags.FailRate + " <" + Flags.RateValue + ">")]
         [Description(Flags.FailRateHelp)]
         public string? FailRate { get; init; }

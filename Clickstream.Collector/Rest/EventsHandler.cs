@@ -4,7 +4,9 @@ using Clickstream.Collector.Requests;
 using Clickstream.Collector.Wire;
 using Clickstream.Pipeline.Raccoon;
 using Clickstream.Pipeline.Transports;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
 
 namespace Clickstream.Collector.Rest;
@@ -17,6 +19,9 @@ namespace Clickstream.Collector.Rest;
 /// The collector's access rules (<see cref="CollectorOptions.BearerToken"/>, <see cref="CollectorOptions.RequireIdentity"/>)
 /// come first, as a gateway in front of Raccoon would check them: 401 with a STATUS_ERROR, CODE_BAD_REQUEST body.
 /// Raccoon itself reads the identity headers on REST but requires none.
+/// A body over <see cref="CollectorOptions.MaxRequestBytes"/> is answered 413 with a STATUS_ERROR, CODE_BAD_REQUEST body
+/// naming the limit (Raccoon reads any size; a bound is needed, and 413 is what a gateway in front of it answers), as
+/// soon as its Content-Length or the bytes read so far show it, without buffering more.
 /// </remarks>
 internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy access, RequestAcceptor acceptor, CollectorStats stats)
 {
@@ -69,10 +74,20 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
             return;
         }
 
+        // The collector's own limit governs, not Kestrel's (30 MB, which would end the request with a bare 413 or a 500).
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit)
+        {
+            kestrelLimit.MaxRequestBodySize = null;
+        }
+
+        int maxBytes = settings.MaxRequestBytes;
         SendEventRequest? received;
+        bool tooLarge;
         try
         {
-            received = await ReadRequestAsync(request.BodyReader, wire, request.ContentLength, aborted);
+            (received, tooLarge) = request.ContentLength > maxBytes
+                ? (null, true)
+                : await ReadRequestAsync(request.BodyReader, wire, request.ContentLength, maxBytes, aborted);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -87,6 +102,13 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
             return;
         }
 
+        if (tooLarge)
+        {
+            stats.OnRejected();
+            await RespondAsync(context, StatusCodes.Status413PayloadTooLarge, wire, RequestAcceptor.Error(Code.BadRequest, TooLargeReason(maxBytes)));
+            return;
+        }
+
         if (received is null)
         {
             stats.OnRejected();
@@ -98,11 +120,18 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
         await AnswerAsync(context, wire, outcome);
     }
 
-    /// <summary>Reads and decodes the whole body; null when it does not decode.</summary>
+    /// <summary>The reason of a 413: the limit, in bytes, and the option that sets it.</summary>
+    internal static string TooLargeReason(int maxBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"request body larger than the limit of {maxBytes} bytes (collector {CollectorFlags.MaxRequestBytes})");
+
+    /// <summary>
+    /// Reads and decodes the whole body; null when it does not decode. TooLarge, without reading on, once more than
+    /// <paramref name="maxBytes"/> have come.
+    /// </summary>
     /// <exception cref="IOException">The body could not be read.</exception>
     /// <exception cref="BadHttpRequestException">The body could not be read.</exception>
-    private static async ValueTask<SendEventRequest?> ReadRequestAsync(
-        PipeReader reader, WireFormat format, long? contentLength, CancellationToken cancellationToken)
+    private static async ValueTask<(SendEventRequest? Request, bool TooLarge)> ReadRequestAsync(
+        PipeReader reader, WireFormat format, long? contentLength, int maxBytes, CancellationToken cancellationToken)
     {
         PooledBufferWriter? copy = null;
         try
@@ -111,12 +140,18 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
             {
                 ReadResult result = await reader.ReadAsync(cancellationToken);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                if (buffer.Length + (copy?.WrittenCount ?? 0) > maxBytes)
+                {
+                    reader.AdvanceTo(buffer.End);
+                    return (null, true);
+                }
+
                 if (result.IsCompleted && copy is null)
                 {
                     // The whole body arrived in one read: decode it where it lies, without a copy.
                     WireCodec.TryDecode(format, buffer, out SendEventRequest? decoded, out _);
                     reader.AdvanceTo(buffer.End);
-                    return decoded;
+                    return (decoded, false);
                 }
 
                 // Otherwise consume as we go: a large body left unconsumed in Kestrel's pipe stalls the
@@ -127,7 +162,7 @@ internal sealed class EventsHandler(CollectorSettings settings, AccessPolicy acc
                 if (result.IsCompleted)
                 {
                     WireCodec.TryDecode(format, new ReadOnlySequence<byte>(copy.WrittenMemory), out SendEventRequest? request, out _);
-                    return request;
+                    return (request, false);
                 }
             }
         }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using Clickstream.Collector.Requests;
@@ -111,6 +112,10 @@ internal sealed class WebSocketEventsHandler(
         }
     }
 
+    /// <summary>The reason of a 1009 close: the limit, in bytes, and the option that sets it.</summary>
+    internal static string TooBigReason(int maxBytes) =>
+        string.Create(CultureInfo.InvariantCulture, $"message larger than {maxBytes} bytes ({CollectorFlags.MaxRequestBytes})");
+
     private static string Truncate(string closeReason)
     {
         if (Encoding.UTF8.GetByteCount(closeReason) <= MaxCloseReasonBytes)
@@ -139,8 +144,20 @@ internal sealed class WebSocketEventsHandler(
             ValueWebSocketReceiveResult frame;
             do
             {
-                frame = await session.Socket.ReceiveAsync(message.GetMemory(ReceiveChunk), aborted);
+                // The buffer only grows to hold the limit plus one byte: enough to know the message is too big, and the
+                // most a connection buffers. (The receive still takes whatever room the buffer has, as it did before.)
+                int room = Math.Min(ReceiveChunk, settings.MaxRequestBytes + 1 - message.WrittenCount);
+                frame = await session.Socket.ReceiveAsync(message.GetMemory(room), aborted);
                 message.Advance(frame.Count);
+                if (message.WrittenCount > settings.MaxRequestBytes)
+                {
+                    // 1009, as RFC 6455 and gorilla's read limit do: a BAD_REQUEST frame would mean reading the rest of
+                    // the message to skip it, and could name no req_guid, so the client could match it to no batch.
+                    stats.OnRejected();
+                    connections.Remove(session);
+                    await session.CloseOutputAsync(WebSocketCloseStatus.MessageTooBig, Truncate(TooBigReason(settings.MaxRequestBytes)), aborted);
+                    return;
+                }
             }
             while (!frame.EndOfMessage && frame.MessageType != WebSocketMessageType.Close);
 

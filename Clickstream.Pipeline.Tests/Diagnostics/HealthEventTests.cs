@@ -5,7 +5,11 @@ using static Clickstream.Pipeline.ClickstreamHealthEventKind;
 
 namespace Clickstream.Pipeline.Tests.Diagnostics;
 
-/// <summary>The health events a recording <see cref="ClickstreamOptions.HealthObserver"/> receives from a pipeline sending to the real collector.</summary>
+/// <summary>
+/// The health events a recording <see cref="ClickstreamOptions.HealthObserver"/> receives from a pipeline sending to the
+/// real collector. The observer is called from a queue drained apart from the reporting threads, so each test waits for
+/// <c>HealthDelivered</c> (what was reported so far has reached the observer) before it looks.
+/// </summary>
 public class HealthEventTests : PipelineTestBase
 {
     private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
@@ -38,6 +42,7 @@ public class HealthEventTests : PipelineTestBase
         }
 
         await pipeline.FlushAsync(Harness.Guard);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         var received = Harness.Collector.Stats.ReceivedEvents().Select(e => Guid.Parse(e.RequestGuid)).Distinct().ToList();
         var now = Harness.Time.GetUtcNow();
         using (Assert.EnterMultipleScope())
@@ -67,6 +72,7 @@ public class HealthEventTests : PipelineTestBase
         await PipelineHarness.TrackAsync(pipeline, pageViews: 5, clicks: 5);
 
         await Harness.WaitAsync(pipeline, s => s.BatchesFailed == 1);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         var sent = _health.Of(BatchSent).Single();
         var failed = _health.Of(BatchFailed).Single();
         var dropped = _health.Of(EventsDropped).Single();
@@ -83,6 +89,7 @@ public class HealthEventTests : PipelineTestBase
 
         Harness.Time.Advance(RetryMax);
         await pipeline.FlushAsync(Harness.Guard);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(_health.Of(BatchRetried).Single().EventCount, Is.EqualTo(5));
@@ -124,6 +131,7 @@ public class HealthEventTests : PipelineTestBase
         var evicted = pipeline.GetStatistics().EventsEvictedOverCapacity;
         pipeline.Resume();
         await pipeline.FlushAsync(Harness.Guard);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         Assert.That(_health.Of(EventsEvicted).Select(e => (e.Reason, (long)e.EventCount)), Is.EqualTo(new[] { ("over_capacity", evicted) }));
     }
 
@@ -144,6 +152,7 @@ public class HealthEventTests : PipelineTestBase
         await pipeline.TrackAsync(SampleEvents.PageView(2));
         await pipeline.TrackAsync(poison);
         await pipeline.FlushAsync(Harness.Guard);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
 
         using (Assert.EnterMultipleScope())
         {
@@ -157,6 +166,7 @@ public class HealthEventTests : PipelineTestBase
     {
         var pipeline = Create();
         await Harness.MakeUnreachableAsync(pipeline, RetryMax);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         var failed = _health.Of(ConnectionFailed).Single();
         using (Assert.EnterMultipleScope())
         {
@@ -168,6 +178,7 @@ public class HealthEventTests : PipelineTestBase
         await Harness.StartCollectorAgainAsync();
         Harness.Time.Advance(RetryMax);
         await Harness.WaitAsync(pipeline, s => s.IsReachable);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         Assert.That(_health.Of(ConnectionRestored), Has.Count.EqualTo(1));
     }
 
@@ -189,6 +200,7 @@ public class HealthEventTests : PipelineTestBase
         }
 
         await pipeline.FlushAsync(Harness.Guard);
+        await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         metrics.Collect();
         using (Assert.EnterMultipleScope())
         {

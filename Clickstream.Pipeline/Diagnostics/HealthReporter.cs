@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
 namespace Clickstream.Pipeline.Diagnostics;
@@ -6,27 +7,45 @@ namespace Clickstream.Pipeline.Diagnostics;
 /// Reports <see cref="ClickstreamHealthEvent"/>s: counts each kind (read by the <c>clickstream.health.events</c>
 /// instrument) and passes it to the app's observer, if any. Called at batch level only, never per event: drops and
 /// evictions are read from the <see cref="PipelineCounters"/> and reported as the change since the last report.
-/// The observer is called serially (one call at a time, as <see cref="IObserver{T}"/> expects); whatever it throws
-/// is caught, counted and logged once, and never reaches the pipeline.
 /// </summary>
-internal sealed class HealthReporter
+/// <remarks>
+/// The observer is app code, so it never runs on the thread that reports: <see cref="Report"/> only appends to a
+/// queue (callers may hold pipeline locks), and one thread-pool work item at a time drains it, in order, holding no
+/// lock. An observer may therefore call back into the pipeline (<c>Pause</c>, <c>FlushAsync</c>, even wait for
+/// them) from its own or another thread without a deadlock, and one that hangs holds up only later health events,
+/// never delivery. Calls never overlap (as <see cref="IObserver{T}"/> expects); whatever the observer throws is
+/// caught, counted and logged once. While it hangs, at most <see cref="MaxQueued"/> events wait; later ones are
+/// dropped, counted and logged once.
+/// </remarks>
+internal sealed class HealthReporter : IThreadPoolWorkItem
 {
+    /// <summary>Health events that wait for a slow observer before later ones are dropped.</summary>
+    internal const int MaxQueued = 10_000;
+
     private static readonly string[] KindNames = CreateKindNames();
 
     private static readonly string[] DropReasons = ["overflow", "send_failed", "shutdown", "cancelled", "store_failed"];
 
     private static readonly string[] EvictionReasons = ["over_capacity", "expired"];
 
-    private readonly Lock _lock = new();
+    private readonly Lock _lossLock = new();
+    private readonly Lock _idleLock = new();
     private readonly IObserver<ClickstreamHealthEvent>? _observer;
     private readonly PipelineCounters _counters;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    // End marks the last entry: the drain calls OnCompleted when it reaches it.
+    private readonly ConcurrentQueue<(ClickstreamHealthEvent Health, bool End)> _queue = new();
     private readonly long[] _reported = new long[KindNames.Length];
     private readonly long[] _droppedSoFar = new long[DropReasons.Length];
     private readonly long[] _evictedSoFar = new long[EvictionReasons.Length];
     private long _observerErrors;
-    private bool _completed;
+    private long _observerDropped;
+    private int _queued;
+    private int _draining;
+    private int _completed;
+    private bool _observerCompleted;
+    private TaskCompletionSource? _idle;
 
     public HealthReporter(IObserver<ClickstreamHealthEvent>? observer, PipelineCounters counters, TimeProvider timeProvider, ILogger logger)
     {
@@ -48,15 +67,19 @@ internal sealed class HealthReporter
     /// <summary>Exceptions the observer threw.</summary>
     public long ObserverErrors => Volatile.Read(ref _observerErrors);
 
+    /// <summary>Health events not passed to the observer because <see cref="MaxQueued"/> were waiting for it.</summary>
+    public long ObserverDropped => Volatile.Read(ref _observerDropped);
+
+    /// <summary>Counts a health event and queues it for the observer. Never runs app code; safe under any lock.</summary>
     public void Report(ClickstreamHealthEventKind kind, int eventCount, Guid? requestGuid = null, string? reason = null, string? detail = null)
     {
         Interlocked.Increment(ref _reported[(int)kind]);
-        if (_observer is null)
+        if (_observer is null || Volatile.Read(ref _completed) != 0)
         {
             return;
         }
 
-        var health = new ClickstreamHealthEvent
+        Enqueue(new ClickstreamHealthEvent
         {
             Kind = kind,
             Timestamp = _timeProvider.GetUtcNow(),
@@ -64,30 +87,33 @@ internal sealed class HealthReporter
             RequestGuid = requestGuid,
             Reason = reason,
             Detail = detail,
-        };
-        lock (_lock)
+        });
+    }
+
+    /// <summary>
+    /// Completes once every health event queued before the call was passed to the observer (at once without one).
+    /// An observer that hangs keeps it from completing: callers bound the wait.
+    /// </summary>
+    public Task WhenDelivered()
+    {
+        lock (_idleLock)
         {
-            if (_completed)
+            if (Volatile.Read(ref _draining) == 0 && _queue.IsEmpty)
             {
-                return;
+                return Task.CompletedTask;
             }
 
-            try
-            {
-                _observer.OnNext(health);
-            }
-            catch (Exception ex)
-            {
-                OnObserverError(ex);
-            }
+            _idle ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _idle.Task;
         }
     }
 
     /// <summary>Reports the events dropped and evicted since the last call, one health event per reason that changed.</summary>
     public void ReportLosses()
     {
-        // The counters are read under the lock so that two reporters never report the same change twice.
-        lock (_lock)
+        // The counters are read under the lock so that two reporters never report the same change twice; Report
+        // only queues, so holding it runs no app code.
+        lock (_lossLock)
         {
             ReportChanges(ClickstreamHealthEventKind.EventsDropped, DropReasons, _droppedSoFar, [
                 Volatile.Read(ref _counters.DroppedOverflow),
@@ -103,30 +129,118 @@ internal sealed class HealthReporter
         }
     }
 
-    /// <summary>The pipeline stopped: reports what was lost since the last report, then completes the observer.</summary>
+    /// <summary>
+    /// The pipeline stopped: reports what was lost since the last report, then queues the observer's
+    /// <see cref="IObserver{T}.OnCompleted"/>, called after every health event before it. Await
+    /// <see cref="WhenDelivered"/> to know it was called.
+    /// </summary>
     public void Complete()
     {
         ReportLosses();
-        lock (_lock)
+        if (Interlocked.Exchange(ref _completed, 1) != 0 || _observer is null)
         {
-            if (_completed)
+            return;
+        }
+
+        // Not counted against MaxQueued: the observer must be told, however many events wait.
+        _queue.Enqueue((default, true));
+        ScheduleDrain();
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        while (true)
+        {
+            while (_queue.TryDequeue(out var entry))
             {
-                return;
+                Deliver(entry.Health, entry.End);
             }
 
-            _completed = true;
+            // A full fence (not a release write): the emptiness check below must not be read before this store, or a
+            // Report that queued meanwhile and saw _draining still 1 would be left in the queue with no drain scheduled.
+            Interlocked.Exchange(ref _draining, 0);
+
+            // A Report that queued after the loop emptied the queue but saw _draining still 1 scheduled nothing: take it.
+            if (_queue.IsEmpty || Interlocked.CompareExchange(ref _draining, 1, 0) != 0)
+            {
+                break;
+            }
+        }
+
+        // After _draining went to 0: a waiter that saw it at 1 made _idle before this lock, so it is released here.
+        TaskCompletionSource? idle = null;
+        lock (_idleLock)
+        {
+            if (Volatile.Read(ref _draining) == 0 && _queue.IsEmpty)
+            {
+                idle = _idle;
+                _idle = null;
+            }
+        }
+
+        idle?.TrySetResult();
+    }
+
+    private void Enqueue(ClickstreamHealthEvent health)
+    {
+        if (Interlocked.Increment(ref _queued) > MaxQueued)
+        {
+            Interlocked.Decrement(ref _queued);
+            if (Interlocked.Increment(ref _observerDropped) == 1)
+            {
+                Log.HealthObserverBehind(_logger, MaxQueued);
+            }
+
+            return;
+        }
+
+        _queue.Enqueue((health, false));
+        ScheduleDrain();
+    }
+
+    private void ScheduleDrain()
+    {
+        if (Interlocked.CompareExchange(ref _draining, 1, 0) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>Runs on the drain only: one call at a time, no lock held.</summary>
+    private void Deliver(in ClickstreamHealthEvent health, bool end)
+    {
+        if (end)
+        {
+            _observerCompleted = true;
             try
             {
-                _observer?.OnCompleted();
+                _observer!.OnCompleted();
             }
             catch (Exception ex)
             {
                 OnObserverError(ex);
             }
+
+            return;
+        }
+
+        Interlocked.Decrement(ref _queued);
+        if (_observerCompleted)
+        {
+            return;
+        }
+
+        try
+        {
+            _observer!.OnNext(health);
+        }
+        catch (Exception ex)
+        {
+            OnObserverError(ex);
         }
     }
 
-    /// <summary>Called under the lock; the lock is reentrant, so <see cref="Report"/> may take it again.</summary>
+    /// <summary>Called under the loss lock.</summary>
     private void ReportChanges(ClickstreamHealthEventKind kind, string[] reasons, long[] soFar, ReadOnlySpan<long> now)
     {
         for (var i = 0; i < reasons.Length; i++)

@@ -100,4 +100,15 @@ internal static partial class Log
 
     [LoggerMessage(49, LogLevel.Information, "{Count} dead letters were deleted")]
     public static partial void DeadLettersDeleted(ILogger logger, int count);
+    [LoggerMessage(70, LogLevel.Warning, "The health observer is behind: {MaxQueued} health events wait for it; later ones are dropped and counted, and only this first drop is logged")]
+    public static partial void HealthObserverBehind(ILogger logger, int maxQueued);
+
+    [LoggerMessage(71, LogLevel.Warning, "The app's reachability signal (IClickstreamReachability.IsReachable) threw; it is read as reachable. Its exceptions are caught, and only this first one is logged")]
+    public static partial void ReachabilitySignalFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(72, LogLevel.Warning, "The reachability probe failed ({Detail}); the server stays marked unreachable and is probed again. Only the first failure of each outage is logged")]
+    public static partial void ProbeFailed(ILogger logger, string detail, Exception exception);
+
+    [LoggerMessage(73, LogLevel.Warning, "Shutdown: {Stage} did not end within the shutdown grace of {Grace} after the sends were cancelled (app code that ignores its cancellation token?); it is abandoned and the store closed")]
+    public static partial void ShutdownAbandoned(ILogger logger, string stage, TimeSpan grace);
 }

@@ -21,7 +21,8 @@ internal sealed partial class ClickstreamHostedService(ClickstreamPipeline pipel
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         var timeout = options.Value.ShutdownTimeout;
-        using var budget = new CancellationTokenSource(timeout, options.Value.TimeProvider);
+        // No limit (Timeout.InfiniteTimeSpan, TimeSpan.MaxValue): only the host's own budget stops the flush.
+        using var budget = PipelineSettings.IsNoLimit(timeout) ? new CancellationTokenSource() : new CancellationTokenSource(timeout, options.Value.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
         try
         {

@@ -16,6 +16,12 @@ namespace Clickstream.Pipeline.Scheduling;
 /// </list>
 /// While unreachable the request rate is the probe rate: no batch goes out, however long the outage lasts.
 /// </summary>
+/// <remarks>
+/// The app's <see cref="IClickstreamReachability.IsReachable"/> is read outside the lock (it may call back into the
+/// pipeline, or block) and applied under it, the newest read winning; if it throws, the app's signal counts as
+/// reachable. Health events are only queued under the lock (<see cref="HealthReporter.Report"/> runs no app code).
+/// A probe that fails in any way counts as unanswered: probing goes on.
+/// </remarks>
 internal sealed class ReachabilityMonitor : IDisposable
 {
     private readonly Lock _lock = new();
@@ -35,6 +41,11 @@ internal sealed class ReachabilityMonitor : IDisposable
     private bool _serverDown;
     private int _failuresInARow;
     private bool _disposed;
+    private bool _appReachable = true;
+    private long _appReads;
+    private long _appApplied;
+    private int _appErrors;
+    private int _probeErrorsLogged;
 
     /// <summary>Network failures or timeouts in a row that mark the server unreachable.</summary>
     public const int FailuresToTrip = 3;
@@ -53,18 +64,43 @@ internal sealed class ReachabilityMonitor : IDisposable
 
         // A loopback collector is reachable whatever the machine's other interfaces say.
         _watchOs = settings.DetectNetworkChanges && !IsLoopback(settings.Endpoint);
-        if (_watchOs)
+        try
         {
-            _osAvailable = NetworkInterface.GetIsNetworkAvailable();
-            NetworkChange.NetworkAvailabilityChanged += OnOsChanged;
-        }
+            if (_watchOs)
+            {
+                _osAvailable = NetworkInterface.GetIsNetworkAvailable();
+                NetworkChange.NetworkAvailabilityChanged += OnOsChanged;
+            }
 
-        if (_app is not null)
+            if (_app is not null)
+            {
+                // App code: its event's add accessor may throw.
+                _app.Changed += OnAppChanged;
+
+                // Read the way a change is, so that a change raised meanwhile is not overwritten by this first read.
+                OnAppChanged(this, EventArgs.Empty);
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    Apply();
+                }
+            }
+        }
+        catch
         {
-            _app.Changed += OnAppChanged;
-        }
+            // The OS handler is static: left subscribed it would keep this monitor, and the pipeline's parts, alive for good.
+            // The probe is the caller's to release when this constructor throws.
+            if (_watchOs)
+            {
+                NetworkChange.NetworkAvailabilityChanged -= OnOsChanged;
+            }
 
-        Apply();
+            _probeTimer.Dispose();
+            _stopping.Dispose();
+            throw;
+        }
     }
 
     public void SetPaused(bool paused)
@@ -134,7 +170,25 @@ internal sealed class ReachabilityMonitor : IDisposable
     private static bool IsLoopback(Uri endpoint) =>
         endpoint.IsLoopback || (IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
 
-    private bool Combined() => !_paused && _osAvailable && !_serverDown && (_app?.IsReachable ?? true);
+    private bool Combined() => !_paused && _osAvailable && !_serverDown && _appReachable;
+
+    /// <summary>The app's signal, read outside the lock; a throwing signal counts as reachable, so that delivery goes on.</summary>
+    private bool ReadApp()
+    {
+        try
+        {
+            return _app!.IsReachable;
+        }
+        catch (Exception ex)
+        {
+            if (Interlocked.Increment(ref _appErrors) == 1)
+            {
+                Log.ReachabilitySignalFailed(_logger, ex);
+            }
+
+            return true;
+        }
+    }
 
     /// <summary>Tells the scheduler; called under the lock.</summary>
     private void Apply()
@@ -151,36 +205,44 @@ internal sealed class ReachabilityMonitor : IDisposable
 
     private async Task ProbeAsync()
     {
+        bool answered;
         try
         {
-            var answered = await _probe.ProbeAsync(_stopping.Token).ConfigureAwait(false);
-            lock (_lock)
-            {
-                // Counted when answered (or not), under the lock: once the count shows it, its outcome is applied.
-                Interlocked.Increment(ref _counters.ReachabilityProbes);
-                if (_disposed || !_serverDown)
-                {
-                    return;
-                }
-
-                if (!answered)
-                {
-                    ScheduleProbe();
-                    _counters.NotifyChanged();
-                    return;
-                }
-
-                // Back, or (gRPC) half-open: the next batch is the probe, and one more failure trips again.
-                _serverDown = false;
-                _failuresInARow = _probe.CallIsTheProbe ? FailuresToTrip - 1 : 0;
-                Log.ServerReachable(_logger);
-                _health.Report(ClickstreamHealthEventKind.ConnectionRestored, 0);
-                Apply();
-            }
+            answered = await _probe.ProbeAsync(_stopping.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            Log.StageFailed(_logger, "reachability probe", ex);
+            // The probe catches what a send can throw; anything else (an app handler's bug) must not end probing.
+            answered = false;
+            if (Interlocked.Exchange(ref _probeErrorsLogged, 1) == 0)
+            {
+                Log.ProbeFailed(_logger, ex.GetType().Name, ex);
+            }
+        }
+
+        lock (_lock)
+        {
+            // Counted when answered (or not), under the lock: once the count shows it, its outcome is applied.
+            Interlocked.Increment(ref _counters.ReachabilityProbes);
+            if (_disposed || !_serverDown)
+            {
+                return;
+            }
+
+            if (!answered)
+            {
+                ScheduleProbe();
+                _counters.NotifyChanged();
+                return;
+            }
+
+            // Back, or (gRPC) half-open: the next batch is the probe, and one more failure trips again.
+            _serverDown = false;
+            _failuresInARow = _probe.CallIsTheProbe ? FailuresToTrip - 1 : 0;
+            Volatile.Write(ref _probeErrorsLogged, 0);
+            Log.ServerReachable(_logger);
+            _health.Report(ClickstreamHealthEventKind.ConnectionRestored, 0);
+            Apply();
         }
     }
 
@@ -200,12 +262,19 @@ internal sealed class ReachabilityMonitor : IDisposable
 
     private void OnAppChanged(object? sender, EventArgs e)
     {
+        // Numbered before the read: of two reads racing, the one begun last saw the newest change, and it wins.
+        var read = Interlocked.Increment(ref _appReads);
+        var reachable = ReadApp();
         lock (_lock)
         {
-            if (!_disposed)
+            if (_disposed || read < _appApplied)
             {
-                Apply();
+                return;
             }
+
+            _appApplied = read;
+            _appReachable = reachable;
+            Apply();
         }
     }
 }

@@ -28,7 +28,11 @@ internal sealed class ReachabilityProbe : IDisposable
     /// <summary>gRPC: no separate probe; the scheduler lets the next batch go and its outcome decides.</summary>
     public bool CallIsTheProbe => _clients is null;
 
-    /// <summary>True when the server answered the ping with a 2xx; never throws.</summary>
+    /// <summary>
+    /// True when the server answered the ping with a 2xx; false on a network error or no answer within
+    /// <see cref="PipelineSettings.RequestTimeout"/>, even from a handler that ignores its token (the send is abandoned).
+    /// Anything else an app's handler throws reaches the caller, which counts it as no answer and probes again.
+    /// </summary>
     public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
     {
         if (_clients is null)
@@ -46,7 +50,9 @@ internal sealed class ReachabilityProbe : IDisposable
                 request.Headers.TryAddWithoutValidation(header.Key, header.Value);
             }
 
-            using var response = await _clients.Get().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            // WaitAsync: a handler that ignores the token must not hold the probe, and with it all probing, forever.
+            var send = _clients.Get().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            using var response = await send.WaitAsync(linked.Token).ConfigureAwait(false);
             return response.IsSuccessStatusCode;
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)

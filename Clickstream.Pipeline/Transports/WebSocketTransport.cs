@@ -159,7 +159,7 @@ internal sealed class WebSocketTransport : IEventTransport
             if (connection is null)
             {
                 var delay = OnConnectFailed(failure.Detail ?? failure.Result.ToString());
-                Log.WebSocketConnectFailed(_logger, _settings.Endpoint, failure.Detail ?? string.Empty, delay);
+                Log.WebSocketConnectFailed(_logger, _settings.LoggedEndpoint, failure.Detail ?? string.Empty, delay);
                 return (null, failure);
             }
 
@@ -181,7 +181,7 @@ internal sealed class WebSocketTransport : IEventTransport
 
             // Started once published, so that the connection's end always finds it as the current one.
             connection.StartReceiving();
-            Log.WebSocketConnected(_logger, _settings.Endpoint);
+            Log.WebSocketConnected(_logger, _settings.LoggedEndpoint);
             return (connection, default);
         }
         finally
@@ -233,11 +233,11 @@ internal sealed class WebSocketTransport : IEventTransport
 
         if (logRefusal)
         {
-            Log.WebSocketRefused(_logger, _settings.Endpoint, end.Reason, inFlight, delay);
+            Log.WebSocketRefused(_logger, _settings.LoggedEndpoint, end.Reason, inFlight, delay);
         }
         else if (end.Kind == WebSocketEndKind.Dropped)
         {
-            Log.WebSocketDropped(_logger, _settings.Endpoint, end.Reason, inFlight, delay);
+            Log.WebSocketDropped(_logger, _settings.LoggedEndpoint, end.Reason, inFlight, delay);
         }
     }
 
