@@ -97,4 +97,10 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
     public long StoreCompactions { get; init; }
+
+    /// <summary>
+    /// QoS1 events definitively failed because the store segment holding them could not be read (a corrupt
+    /// payload); the segment is removed and the store goes on with the next.
+    /// </summary>
+    public long EventsUnreadable { get; init; }
 }

@@ -82,4 +82,7 @@ internal static partial class Log
 
     [LoggerMessage(46, LogLevel.Information, "The store {Path} was migrated from format version {FromVersion} (one document per event) to {ToVersion} (segments)")]
     public static partial void StoreMigrated(ILogger logger, string path, int fromVersion, int toVersion);
+
+    [LoggerMessage(53, LogLevel.Error, "The store's segment {FirstId} cannot be read ({Detail}); its {Count} QoS1 events on disk only were dropped as unreadable and the store goes on after it")]
+    public static partial void SegmentUnreadable(ILogger logger, long firstId, long count, string detail, Exception exception);
 }

@@ -40,6 +40,7 @@ internal sealed class PipelineCounters
     public long StoreFilesMovedAside;
     public long StoreReopens;
     public long StoreCompactions;
+    public long Unreadable;
 
     private TaskCompletionSource? _changed;
 
@@ -73,6 +74,7 @@ internal sealed class PipelineCounters
         StoreFilesMovedAside = Volatile.Read(ref StoreFilesMovedAside),
         StoreReopens = Volatile.Read(ref StoreReopens),
         StoreCompactions = Volatile.Read(ref StoreCompactions),
+        EventsUnreadable = Volatile.Read(ref Unreadable),
     };
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>

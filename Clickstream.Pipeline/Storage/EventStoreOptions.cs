@@ -30,6 +30,12 @@ internal sealed record EventStoreOptions
     /// </summary>
     public long CompactionMaxCopyBytes { get; init; } = 32L * 1024 * 1024;
 
+    /// <summary>
+    /// The write-ahead log's size past which a commit is followed by a checkpoint: LiteDB's own default, 1,000
+    /// pages of 8 KB (see <see cref="StoreDatabase.CheckpointIfDue"/>).
+    /// </summary>
+    public long CheckpointLogBytes { get; init; } = 1000L * 8192;
+
     public static EventStoreOptions From(PipelineSettings settings) => new()
     {
         Path = settings.StoragePath,
