@@ -31,6 +31,7 @@ internal sealed class PipelineSettings
         EventTimeToLive = o.EventTimeToLive;
         FlushCommitsToDisk = o.FlushCommitsToDisk;
         StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
+        StoreTestHooks = o.StoreTestHooks;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
@@ -68,6 +69,7 @@ internal sealed class PipelineSettings
     public TimeSpan EventTimeToLive { get; }
     public bool FlushCommitsToDisk { get; }
     public Storage.StoreFileSystem StoreFileSystem { get; }
+    public Storage.StoreTestHooks? StoreTestHooks { get; }
     public int MaxConcurrentRequests { get; }
     public TimeSpan RequestTimeout { get; }
     public TimeSpan RetryBaseDelay { get; }

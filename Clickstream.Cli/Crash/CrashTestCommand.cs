@@ -118,6 +118,10 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
         table.AddRow("received, never reported (killed before printing)", Invariant(report.ReceivedUnreported));
         table.AddRow("left on disk after the final flush", Invariant(report.PendingAfterFlush));
         table.AddRow("undecodable events", Invariant(report.Undecodable));
+        table.AddRow("evicted by the store bound (allowed missing)", Invariant(report.Evicted));
+        table.AddRow("  of them reported and never received", Invariant(report.LostEvicted));
+        table.AddRow("compactions", Invariant(report.Compactions));
+        table.AddRow("injected write failures", Invariant(report.FailedWrites));
         table.AddRow("elapsed", FormattableString.Invariant($"{report.Elapsed.TotalSeconds:F1} s"));
         console.Write(table);
 

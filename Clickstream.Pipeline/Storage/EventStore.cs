@@ -67,6 +67,7 @@ internal sealed class EventStore : IDisposable
     private readonly bool _flushCommitsToDisk;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
+    private readonly StoreTestHooks? _hooks;
     private Thread? _writer;
     private ITimer? _expiryTimer;
     private EventScheduler? _scheduler;
@@ -97,6 +98,7 @@ internal sealed class EventStore : IDisposable
         _flushCommitsToDisk = options.FlushCommitsToDisk;
         _counters = counters;
         _logger = logger;
+        _hooks = options.TestHooks;
     }
 
     /// <summary>QoS1 events found at open, left by an earlier run.</summary>
@@ -1327,6 +1329,7 @@ internal sealed class EventStore : IDisposable
 
                         MarkDone(segment, entry.Id, entry.Size);
                         _evicted.Add(entry.Id);
+                        _hooks?.Evicting?.Invoke(entry.Data.AsMemory(entry.Offset, entry.Length));
                         bytes += entry.Size;
                     }
 
@@ -1435,6 +1438,7 @@ internal sealed class EventStore : IDisposable
 
         _lastCompactedLength = _file.DataLength;
         Interlocked.Increment(ref _counters.StoreCompactions);
+        _hooks?.Compacted?.Invoke();
         Log.StoreCompacted(_logger, before, _lastCompactedLength, _storedEvents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _counters.NotifyChanged();
     }

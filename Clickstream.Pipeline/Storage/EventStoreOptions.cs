@@ -36,15 +36,29 @@ internal sealed record EventStoreOptions
     /// </summary>
     public long CheckpointLogBytes { get; init; } = 1000L * 8192;
 
-    public static EventStoreOptions From(PipelineSettings settings) => new()
+    /// <summary>The crash test's switches, or null.</summary>
+    public StoreTestHooks? TestHooks { get; init; }
+
+    public static EventStoreOptions From(PipelineSettings settings)
     {
-        Path = settings.StoragePath,
-        MemoryBudget = settings.MaxInMemoryStoredEvents,
-        MaxStoredEvents = settings.MaxStoredEvents,
-        MaxStorageBytes = settings.MaxStorageBytes,
-        EventTimeToLive = settings.EventTimeToLive,
-        FlushCommitsToDisk = settings.FlushCommitsToDisk,
-        TimeProvider = settings.TimeProvider,
-        FileSystem = settings.StoreFileSystem,
-    };
+        var options = new EventStoreOptions
+        {
+            Path = settings.StoragePath,
+            MemoryBudget = settings.MaxInMemoryStoredEvents,
+            MaxStoredEvents = settings.MaxStoredEvents,
+            MaxStorageBytes = settings.MaxStorageBytes,
+            EventTimeToLive = settings.EventTimeToLive,
+            FlushCommitsToDisk = settings.FlushCommitsToDisk,
+            TimeProvider = settings.TimeProvider,
+            FileSystem = settings.StoreFileSystem,
+        };
+        return settings.StoreTestHooks is { } hooks
+            ? options with
+            {
+                CompactionMinFileBytes = hooks.CompactionMinFileBytes ?? options.CompactionMinFileBytes,
+                CheckpointLogBytes = hooks.CheckpointLogBytes ?? options.CheckpointLogBytes,
+                TestHooks = hooks,
+            }
+            : options;
+    }
 }
