@@ -76,6 +76,30 @@ public class AckFailureTests
         }
     }
 
+    [Test]
+    public async Task Group_commit_whose_checkpoint_failed_completes_its_TrackAsync_and_its_events_are_handed_over_once()
+    {
+        var files = new FaultyFileSystem();
+        using var store = new StoreHarness();
+        store.Start(store.Options() with { FileSystem = files, MemoryBudget = Budget, CheckpointLogBytes = 0 }, store.Events(1, Events), batchSize: Budget);
+
+        // Committed to the log; the checkpoint after it fails. Its events are on disk only, behind the backlog.
+        files.DataWritesFail = true;
+        Assert.That(async () => await store.CommitAsync(store.Events(Events + 1, Events + 5)), Throws.Nothing, "the commit succeeded: only the checkpoint after it failed");
+        files.DataWritesFail = false;
+        var flush = store.Epochs.Seal(Events + 5).Completion;
+
+        var acknowledged = await DrainAsync(store, Events + 5, flush);
+        await flush.WaitAsync(store.Guard);
+        var statistics = await store.WaitAsync(s => s.EventsPendingOnDisk == 0);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(acknowledged, Is.EqualTo(Events + 5), "each event handed over once, the five included");
+            Assert.That(statistics.EventsStoreFailed, Is.Zero);
+            Assert.That(statistics.StoreErrors, Is.EqualTo(1));
+        }
+    }
+
     /// <summary>
     /// Acknowledges batches read back from the backlog until <paramref name="count"/> events were; checks the flush
     /// is still waiting before the last ack. Returns how many were acknowledged.

@@ -41,6 +41,9 @@ internal sealed class EventStore : IDisposable
     private const int EvictionChunk = 8192;
     private const int MigrationChunk = 4096;
 
+    /// <summary>Transactions tried for an ack that failed once, before its events are left on disk for the next start.</summary>
+    private const int MaxAckAttempts = 3;
+
     private readonly ConcurrentQueue<EventEnvelope> _inserts = new();
     private readonly ConcurrentQueue<StoreCommand> _commands = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -58,8 +61,9 @@ internal sealed class EventStore : IDisposable
     private readonly List<Mark> _marks = [];
     private readonly List<Segment> _touched = [];
 
-    // Acks whose transaction failed, applied again with the next one (see ReleaseUnapplied).
+    // Acks whose transaction failed, applied again before the next commands (see ReleaseUnapplied).
     private readonly List<StoreCommand> _unappliedAcks = [];
+    private int _unappliedAttempts;
     private int _liveRemoved;
     private readonly StoreDatabase _file;
     private readonly StorePolicy _policy;
@@ -840,15 +844,14 @@ internal sealed class EventStore : IDisposable
             _commandGroup.Add(command);
         }
 
-        if (_commandGroup.Count == 0 && _unappliedAcks.Count == 0)
+        ReapplyAcks();
+        if (_commandGroup.Count == 0)
         {
             return;
         }
 
         var deletedEvents = 0;
         long freedMemoryBytes = 0;
-        var reapplied = 0;
-        long reappliedBytes = 0;
         Exception? failure = null;
         if (!EnsureOpen(out var openError))
         {
@@ -859,11 +862,6 @@ internal sealed class EventStore : IDisposable
             try
             {
                 _file.Database.BeginTrans();
-                foreach (var ack in _unappliedAcks)
-                {
-                    reapplied += Apply(ack, ref reappliedBytes);
-                }
-
                 foreach (var command in _commandGroup)
                 {
                     deletedEvents += Apply(command, ref freedMemoryBytes);
@@ -897,14 +895,13 @@ internal sealed class EventStore : IDisposable
         }
 
         EndTouched(committed: true);
-        _unappliedAcks.Clear();
         _inMemory -= deletedEvents;
         _inMemoryBytes -= freedMemoryBytes;
-        _storedEvents -= deletedEvents + reapplied;
-        _storedBytes -= freedMemoryBytes + reappliedBytes;
+        _storedEvents -= deletedEvents;
+        _storedBytes -= freedMemoryBytes;
         Debug.Assert(_inMemory >= 0, "More QoS1 events acknowledged than handed over.");
-        _deletedSinceCompactionCheck |= deletedEvents + reapplied > 0;
-        Interlocked.Add(ref _counters.PendingOnDisk, -(deletedEvents + reapplied));
+        _deletedSinceCompactionCheck |= deletedEvents > 0;
+        Interlocked.Add(ref _counters.PendingOnDisk, -deletedEvents);
         foreach (var command in _commandGroup)
         {
             command.Done.TrySetResult();
@@ -919,7 +916,7 @@ internal sealed class EventStore : IDisposable
     /// <summary>
     /// An ack whose transaction failed: the server has its events, the egress counts them delivered and lets them
     /// go, so they leave the memory budget now, as they would have with the commit; on disk they are still pending
-    /// (the transaction undid its marks), and the ack is applied again with the next transaction. Should the
+    /// (the transaction undid its marks), and the ack is applied again before the next commands. Should the
     /// process end first, they are sent again at the next start (a duplicate, which at-least-once allows).
     /// </summary>
     private void ReleaseUnapplied(StoreCommand ack)
@@ -936,6 +933,55 @@ internal sealed class EventStore : IDisposable
         }
 
         _unappliedAcks.Add(ack);
+    }
+
+    /// <summary>
+    /// Applies the acks whose transaction failed (see <see cref="ReleaseUnapplied"/>) in a transaction of their own,
+    /// so that they never hold up the commands behind them; after <see cref="MaxAckAttempts"/> failures they are
+    /// given up: their events stay pending on disk and are sent again at the next start.
+    /// </summary>
+    private void ReapplyAcks()
+    {
+        if (_unappliedAcks.Count == 0 || !EnsureOpen(out _))
+        {
+            return;
+        }
+
+        var events = 0;
+        long bytes = 0;
+        try
+        {
+            _file.Database.BeginTrans();
+            foreach (var ack in _unappliedAcks)
+            {
+                events += Apply(ack, ref bytes);
+            }
+
+            PersistTouched();
+            _file.Database.Commit();
+        }
+        catch (Exception ex)
+        {
+            EndTouched(committed: false);
+            OnFailure("acknowledge again", ex);
+            if (++_unappliedAttempts >= MaxAckAttempts)
+            {
+                _unappliedAcks.Clear();
+                _unappliedAttempts = 0;
+            }
+
+            return;
+        }
+
+        // Their events left the memory budget when the ack failed; only the disk's counts change now.
+        EndTouched(committed: true);
+        _unappliedAcks.Clear();
+        _unappliedAttempts = 0;
+        _storedEvents -= events;
+        _storedBytes -= bytes;
+        _deletedSinceCompactionCheck |= events > 0;
+        Interlocked.Add(ref _counters.PendingOnDisk, -events);
+        CheckpointIfDue();
     }
 
     /// <summary>
@@ -1302,7 +1348,9 @@ internal sealed class EventStore : IDisposable
                     {
                         // Evicted up to it in this chunk, then isolated once the query is closed.
                         unreadable = payload["_id"].AsInt64;
-                        next = unreadable;
+
+                        // A segment partly in memory starts before _spilledFrom: its events in memory stay there.
+                        next = Math.Max(_spilledFrom, unreadable);
                         nextSegment = unreadable;
                         chunkFull = true;
                         break;
