@@ -83,20 +83,25 @@ public class AckFailureTests
         using var store = new StoreHarness();
         store.Start(store.Options() with { FileSystem = files, MemoryBudget = Budget, CheckpointLogBytes = 0 }, store.Events(1, Events), batchSize: Budget);
 
+        var first = (await store.ScheduledAsync(Budget)).ToArray();
+
         // Committed to the log; the checkpoint after it fails. Its events are on disk only, behind the backlog.
         files.DataWritesFail = true;
         Assert.That(async () => await store.CommitAsync(store.Events(Events + 1, Events + 5)), Throws.Nothing, "the commit succeeded: only the checkpoint after it failed");
         files.DataWritesFail = false;
         var flush = store.Epochs.Seal(Events + 5).Completion;
+        await store.AcknowledgeAsync(first);
 
-        var acknowledged = await DrainAsync(store, Events + 5, flush);
+        var acknowledged = await DrainAsync(store, Events + 5 - Budget, flush);
         await flush.WaitAsync(store.Guard);
         var statistics = await store.WaitAsync(s => s.EventsPendingOnDisk == 0);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(acknowledged, Is.EqualTo(Events + 5), "each event handed over once, the five included");
+            Assert.That(acknowledged, Is.EqualTo(Events + 5 - Budget), "each event handed over once, the five included");
             Assert.That(statistics.EventsStoreFailed, Is.Zero);
-            Assert.That(statistics.StoreErrors, Is.EqualTo(1));
+
+            // Once per group: the five may be committed in one group or more.
+            Assert.That(statistics.StoreErrors, Is.InRange(1, 5), "the checkpoint, counted");
         }
     }
 

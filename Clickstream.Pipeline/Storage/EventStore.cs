@@ -619,6 +619,8 @@ internal sealed class EventStore : IDisposable
             }
         }
 
+        // Before the callers are answered, as LiteDB's own checkpoint was, but after the commit: its failure is not the group's.
+        CheckpointIfDue();
         _storedEvents += _group.Count;
         _storedBytes += bytes;
         HandOver();
@@ -644,7 +646,6 @@ internal sealed class EventStore : IDisposable
         Interlocked.Add(ref _counters.PendingOnDisk, _group.Count);
         _group.Clear();
         _counters.NotifyChanged();
-        CheckpointIfDue();
     }
 
     /// <summary>Writes the segment the builder holds (payload and head) in the open transaction.</summary>
@@ -902,15 +903,15 @@ internal sealed class EventStore : IDisposable
         Debug.Assert(_inMemory >= 0, "More QoS1 events acknowledged than handed over.");
         _deletedSinceCompactionCheck |= deletedEvents > 0;
         Interlocked.Add(ref _counters.PendingOnDisk, -deletedEvents);
+
+        // After the commit, so that a checkpoint that fails does not undo it; before the answers, as LiteDB's own was.
+        CheckpointIfDue();
         foreach (var command in _commandGroup)
         {
             command.Done.TrySetResult();
         }
 
         _commandGroup.Clear();
-
-        // After the commands are answered: a checkpoint that fails does not undo the commit before it.
-        CheckpointIfDue();
     }
 
     /// <summary>
