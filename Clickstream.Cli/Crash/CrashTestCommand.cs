@@ -114,7 +114,7 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
         table.AddRow("lost", Invariant(report.Lost.Count));
         table.AddRow("duplicates (extra copies)", Invariant(report.Duplicates));
         table.AddRow("  events received more than once", Invariant(report.DuplicatedNumbers));
-        table.AddRow("  bound (kills x requests x batch size)", Invariant(report.DuplicateBound));
+        table.AddRow("  bound ((kills + write failures) x requests x batch size)", Invariant(report.DuplicateBound));
         table.AddRow("received, never reported (killed before printing)", Invariant(report.ReceivedUnreported));
         table.AddRow("left on disk after the final flush", Invariant(report.PendingAfterFlush));
         table.AddRow("undecodable events", Invariant(report.Undecodable));
