@@ -158,6 +158,9 @@ public sealed class ClickstreamOptions
     /// <summary>Opens the store's files; a test seam for faults such as a full disk. <see langword="null"/>: real files.</summary>
     internal Storage.StoreFileSystem? StoreFileSystem { get; set; }
 
+    /// <summary>The crash test's switches of the store (lower thresholds, eviction and compaction callbacks); null: none.</summary>
+    internal Storage.StoreTestHooks? StoreTestHooks { get; set; }
+
     /// <summary>
     /// Requests in flight at once (HTTP and gRPC; the WebSocket transport uses
     /// <see cref="WebSocketTransportOptions.MaxInFlightBatches"/>). The default value is 4.

@@ -112,6 +112,13 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Failed requests of <see cref="BatchesFailed"/> refused for what they carry (400, 413, 422, CODE_BAD_REQUEST): split to isolate the events at fault.</summary>
     public long BatchesFailedRejected { get; init; }
+
     /// <summary>Dead letters deleted, the oldest first, to keep at most <see cref="ClickstreamOptions.MaxDeadLetters"/>.</summary>
     public long DeadLettersEvicted { get; init; }
+
+    /// <summary>
+    /// QoS1 events definitively failed because the store segment holding them could not be read (a corrupt
+    /// payload); the segment is removed and the store goes on with the next.
+    /// </summary>
+    public long EventsUnreadable { get; init; }
 }

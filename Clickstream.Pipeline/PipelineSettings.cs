@@ -33,6 +33,7 @@ internal sealed class PipelineSettings
         MaxDeadLetters = o.MaxDeadLetters;
         FlushCommitsToDisk = o.FlushCommitsToDisk;
         StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
+        StoreTestHooks = o.StoreTestHooks;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
@@ -74,6 +75,7 @@ internal sealed class PipelineSettings
     public int MaxDeadLetters { get; }
     public bool FlushCommitsToDisk { get; }
     public Storage.StoreFileSystem StoreFileSystem { get; }
+    public Storage.StoreTestHooks? StoreTestHooks { get; }
     public int MaxConcurrentRequests { get; }
     public TimeSpan RequestTimeout { get; }
     public TimeSpan RetryBaseDelay { get; }

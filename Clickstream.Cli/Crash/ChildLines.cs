@@ -22,6 +22,15 @@ internal sealed class ChildLines
     /// <summary>Written by <c>--flush</c> when <c>FlushAsync</c> completed, followed by a space and the events still on disk.</summary>
     public const string Flushed = "flushed";
 
+    /// <summary>Written (with --rare-paths) before an event is evicted, followed by a space and its number (or <c>?</c>).</summary>
+    public const string Evicted = "evicted";
+
+    /// <summary>Written (with --rare-paths) after the store was compacted.</summary>
+    public const string Compacted = "compacted";
+
+    /// <summary>Written (with --fail-write-after) when the injected write failure is thrown.</summary>
+    public const string WriteFailed = "write-failed";
+
     private readonly Lock _lock = new();
     private readonly Stream _output;
     private readonly byte[] _line = new byte[64];

@@ -8,6 +8,9 @@ namespace Clickstream.Cli.Crash;
 /// <param name="Flushed">The detail of its <see cref="ChildLines.Flushed"/> line (events left on disk), or null.</param>
 /// <param name="PartialLineBytes">Bytes after the last newline: a line cut by the kill (never expected, never counted).</param>
 /// <param name="StandardError">What it wrote to standard error, for failure messages.</param>
+/// <param name="Evicted">The numbers of the events its store was about to evict (<see cref="ChildLines.Evicted"/>).</param>
+/// <param name="Compactions">Its <see cref="ChildLines.Compacted"/> lines.</param>
+/// <param name="FailedWrites">Its <see cref="ChildLines.WriteFailed"/> lines.</param>
 internal sealed record ChildOutcome(
     IReadOnlyList<int> Numbers,
     int NumbersBeforeKill,
@@ -15,4 +18,7 @@ internal sealed record ChildOutcome(
     int ExitCode,
     string? Flushed,
     int PartialLineBytes,
-    string StandardError);
+    string StandardError,
+    IReadOnlyList<int> Evicted,
+    int Compactions,
+    int FailedWrites);

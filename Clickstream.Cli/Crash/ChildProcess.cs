@@ -61,7 +61,10 @@ internal static class ChildProcess
                 process.ExitCode,
                 reader.Flushed,
                 reader.PartialLineBytes,
-                Tail(await standardError));
+                Tail(await standardError),
+                reader.Evicted,
+                reader.Compactions,
+                reader.FailedWrites);
             if (killAt is not null && !outcome.Killed)
             {
                 throw new CrashHarnessException($"The child exited by itself (exit code {outcome.ExitCode}) before its kill point ({killAt}) after {outcome.Numbers.Count} events. Its standard error:\n{outcome.StandardError}");
@@ -122,6 +125,12 @@ internal static class ChildProcess
         public bool Killed => NumbersBeforeKill is not null;
 
         public string? Flushed { get; private set; }
+
+        public List<int> Evicted { get; } = [];
+
+        public int Compactions { get; private set; }
+
+        public int FailedWrites { get; private set; }
 
         public int PartialLineBytes => _partial.Count;
 
@@ -184,10 +193,21 @@ internal static class ChildProcess
                     // Done: the range ran out before the kill point (it is sized so that it does not); kill anyway.
                     KillNow();
                     break;
+                case ChildLines.Compacted:
+                    Compactions++;
+                    break;
+                case ChildLines.WriteFailed:
+                    FailedWrites++;
+                    break;
                 default:
                     if (text.StartsWith(ChildLines.Flushed + " ", StringComparison.Ordinal))
                     {
                         Flushed = text[(ChildLines.Flushed.Length + 1)..];
+                    }
+                    else if (text.StartsWith(ChildLines.Evicted + " ", StringComparison.Ordinal)
+                        && int.TryParse(text.AsSpan(ChildLines.Evicted.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var evicted))
+                    {
+                        Evicted.Add(evicted);
                     }
 
                     break;

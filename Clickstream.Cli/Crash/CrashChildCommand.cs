@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Clickstream.Cli.CommandLine;
 using Clickstream.Pipeline;
+using Clickstream.Pipeline.Storage;
 using Clickstream.Samples;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -26,6 +27,15 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
     public const string RequestsOption = "concurrent-requests";
     public const string FlushOption = "flush";
     public const string FlushTimeoutOption = "flush-timeout";
+    public const string MaxStoredEventsOption = "max-stored-events";
+    public const string RarePathsOption = "rare-paths";
+    public const string FailWriteOption = "fail-write-after";
+
+    /// <summary>With --rare-paths: a checkpoint once the log passes this (LiteDB's default: 8 MB), so the data file grows and shrinks within a run.</summary>
+    internal const long RarePathsCheckpointLogBytes = 128 * 1024;
+
+    /// <summary>With --rare-paths: the smallest data file compacted (the default: 8 MB).</summary>
+    internal const long RarePathsCompactionMinFileBytes = 32 * 1024;
 
     /// <summary>The identity the child sends, as a Raccoon client must.</summary>
     public const string UserId = "clickstream-crash-child";
@@ -80,6 +90,20 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         [TypeConverter(typeof(CountConverter))]
         public int FlushTimeoutSeconds { get; init; } = 120;
 
+        [CommandOption("--" + MaxStoredEventsOption + " <N>")]
+        [Description("MaxStoredEvents (0: the default), so that the store evicts; MaxInMemoryStoredEvents is set to half of it.")]
+        [TypeConverter(typeof(CountConverter))]
+        public int MaxStoredEvents { get; init; }
+
+        [CommandOption("--" + RarePathsOption)]
+        [Description("Lower the store's checkpoint and compaction thresholds (internal hooks) and print 'evicted <n>' for each event about to be evicted and 'compacted' after each compaction.")]
+        public bool RarePaths { get; init; }
+
+        [CommandOption("--" + FailWriteOption + " <N>")]
+        [Description("Once the pipeline is created, the N-th write to the store files fails as a full disk would (0: none); prints 'write-failed'.")]
+        [TypeConverter(typeof(CountConverter))]
+        public int FailWriteAfter { get; init; }
+
         public override ValidationResult Validate() => new Checks()
             .That(Endpoint?.IsAbsoluteUri == true, "--endpoint must be an absolute URI.")
             .Range("--from", From, 0, int.MaxValue)
@@ -88,6 +112,8 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             .Range("--batch-size", BatchSize, 1, 100_000)
             .Range("--concurrent-requests", ConcurrentRequests, 1, 1_000)
             .Range("--flush-timeout", FlushTimeoutSeconds, 1, 86_400)
+            .Range("--max-stored-events", MaxStoredEvents, 0, int.MaxValue)
+            .Range("--fail-write-after", FailWriteAfter, 0, int.MaxValue)
             .Result();
     }
 
@@ -110,9 +136,13 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         await using var stdout = Console.OpenStandardOutput();
         var lines = new ChildLines(stdout);
 
+        var files = ConfigureRarePaths(options, settings, lines);
         lines.WriteWord(ChildLines.Opening);
         await using var pipeline = ClickstreamPipeline.Create(options);
         lines.WriteWord(ChildLines.Ready);
+
+        // Only now: a failure while the store opens would end the child, not exercise the store's failure path.
+        files?.Arm(settings.FailWriteAfter);
 
         if (settings.Flush)
         {
@@ -134,6 +164,38 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         return ExitCodes.Success;
     }
 
+    /// <summary>The store bound, the internal hooks and the failing file system that the options ask for; the file system, if any.</summary>
+    private static FailingWriteFileSystem? ConfigureRarePaths(ClickstreamOptions options, Settings settings, ChildLines lines)
+    {
+        if (settings.MaxStoredEvents > 0)
+        {
+            options.MaxStoredEvents = settings.MaxStoredEvents;
+            options.MaxInMemoryStoredEvents = Math.Max(settings.BatchSize, settings.MaxStoredEvents / 2);
+        }
+
+        if (settings.RarePaths)
+        {
+            options.StoreTestHooks = new StoreTestHooks
+            {
+                CheckpointLogBytes = RarePathsCheckpointLogBytes,
+                CompactionMinFileBytes = RarePathsCompactionMinFileBytes,
+                Evicting = bytes => lines.WriteWord(CrashHarness.TryReadNumber(bytes.ToArray(), out var number)
+                    ? FormattableString.Invariant($"{ChildLines.Evicted} {number}")
+                    : ChildLines.Evicted + " ?"),
+                Compacted = () => lines.WriteWord(ChildLines.Compacted),
+            };
+        }
+
+        if (settings.FailWriteAfter == 0)
+        {
+            return null;
+        }
+
+        var files = new FailingWriteFileSystem(() => lines.WriteWord(ChildLines.WriteFailed));
+        options.StoreFileSystem = files;
+        return files;
+    }
+
     private static async Task TrackAsync(ClickstreamPipeline pipeline, ChildLines lines, int from, int count, int producers, CancellationToken cancellationToken)
     {
         var next = -1;
@@ -151,7 +213,15 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             while ((i = Interlocked.Increment(ref next)) < count)
             {
                 var number = from + i;
-                await pipeline.TrackAsync(SampleEvents.Purchase(number), cancellationToken);
+                try
+                {
+                    await pipeline.TrackAsync(SampleEvents.Purchase(number), cancellationToken);
+                }
+                catch (ClickstreamStorageException)
+                {
+                    // An injected write failure (--fail-write-after): not committed, not reported; the store reopens.
+                    continue;
+                }
 
                 // Only now: the line is the proof that TrackAsync completed, i.e. the event is committed.
                 lines.WriteNumber(number);

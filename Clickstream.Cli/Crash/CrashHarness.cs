@@ -46,14 +46,24 @@ internal static class CrashHarness
             var reported = new List<IReadOnlyList<int>>(settings.Kills);
             var rounds = new List<CrashRound>(settings.Kills);
             var partialLines = 0L;
+            var evicted = new HashSet<int>();
+            var compactions = 0L;
+            var failedWrites = 0L;
+            var faults = new Random(settings.Seed + 1);
 
             for (var round = 0; round < settings.Kills; round++)
             {
                 var killAt = KillPoint.Choose(random, settings.MaxLinesBeforeKill);
                 var from = round * settings.RangeSize;
-                var outcome = await RunChildAsync(settings, collector, store, killAt, ["--from", Invariant(from), "--count", Invariant(settings.RangeSize)], cancellationToken);
+                string[] extra = settings.RarePaths
+                    ? ["--from", Invariant(from), "--count", Invariant(settings.RangeSize), $"--{CrashChildCommand.FailWriteOption}", Invariant(faults.Next(1, settings.MaxWritesBeforeFailure + 1))]
+                    : ["--from", Invariant(from), "--count", Invariant(settings.RangeSize)];
+                var outcome = await RunChildAsync(settings, collector, store, killAt, extra, cancellationToken);
                 reported.Add(outcome.Numbers);
                 partialLines += outcome.PartialLineBytes;
+                evicted.UnionWith(outcome.Evicted);
+                compactions += outcome.Compactions;
+                failedWrites += outcome.FailedWrites;
                 var result = new CrashRound(round, from, killAt, outcome.Numbers.Count, outcome.Numbers.Count - outcome.NumbersBeforeKill);
                 rounds.Add(result);
                 progress?.Invoke(FormattableString.Invariant(
@@ -67,8 +77,16 @@ internal static class CrashHarness
             }
 
             progress?.Invoke(FormattableString.Invariant($"flush child: {pendingAfterFlush} events left on disk; collector has {collector.Stats.Events:N0}"));
+            evicted.UnionWith(flush.Evicted);
+            compactions += flush.Compactions;
 
-            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start));
+            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start)) with
+            {
+                Evicted = evicted.Count,
+                Compactions = compactions,
+                FailedWrites = failedWrites,
+            };
+            report = report with { Lost = report.Lost.Where(l => !evicted.Contains(l.Number)).ToList(), LostEvicted = report.Lost.Count(l => evicted.Contains(l.Number)) };
             keepFolder = report.Lost.Count > 0;
             return keepFolder ? report with { KeptFolder = folder.FullName } : report;
         }
@@ -93,6 +111,11 @@ internal static class CrashHarness
             $"--{CrashChildCommand.RequestsOption}", Invariant(settings.ConcurrentRequests),
             .. extra,
         ];
+        if (settings.RarePaths)
+        {
+            arguments = [.. arguments, $"--{CrashChildCommand.RarePathsOption}", $"--{CrashChildCommand.MaxStoredEventsOption}", Invariant(settings.MaxStoredEvents)];
+        }
+
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         guard.CancelAfter(settings.ChildTimeout);
         try
@@ -187,7 +210,7 @@ internal static class CrashHarness
     }
 
     /// <summary>Reads the number back from a received event: a <see cref="Purchase"/> whose OrderId is <c>o-&lt;n&gt;</c>.</summary>
-    private static bool TryReadNumber(byte[] bytes, out int number)
+    internal static bool TryReadNumber(byte[] bytes, out int number)
     {
         number = 0;
         try

@@ -62,14 +62,33 @@ internal sealed record CrashReport
     /// <summary>The store folder, kept when something was lost; null when deleted.</summary>
     public string? KeptFolder { get; init; }
 
-    public long DuplicateBound => Settings.DuplicateBound;
+    /// <summary>
+    /// <see cref="CrashSettings.DuplicateBound"/>, plus for each injected write failure the requests in flight: an ack
+    /// whose transaction it failed leaves their events on disk, sent again if a kill comes before the ack is applied.
+    /// </summary>
+    public long DuplicateBound => Settings.DuplicateBound + (FailedWrites * Settings.ConcurrentRequests * Settings.BatchSize);
 
-    /// <summary>No loss, duplicates within the bound, nothing left on disk, every received event readable.</summary>
-    public bool Passed => Lost.Count == 0 && Duplicates <= DuplicateBound && PendingAfterFlush == 0 && Undecodable == 0;
+    /// <summary>Distinct event numbers the children's stores evicted (or were about to: printed before the commit).</summary>
+    public long Evicted { get; init; }
+
+    /// <summary>Reported numbers never received that were evicted: allowed, and not in <see cref="Lost"/>.</summary>
+    public long LostEvicted { get; init; }
+
+    /// <summary>Store compactions the children printed.</summary>
+    public long Compactions { get; init; }
+
+    /// <summary>Injected write failures the children printed.</summary>
+    public long FailedWrites { get; init; }
+
+    /// <summary>With <see cref="CrashSettings.RarePaths"/>: the run crossed an eviction, a compaction and a failed write.</summary>
+    public bool ReachedRarePaths => !Settings.RarePaths || (Evicted > 0 && Compactions > 0 && FailedWrites > 0);
+
+    /// <summary>No loss, duplicates within the bound, nothing left on disk, every received event readable, the rare paths reached.</summary>
+    public bool Passed => Lost.Count == 0 && Duplicates <= DuplicateBound && PendingAfterFlush == 0 && Undecodable == 0 && ReachedRarePaths;
 
     /// <summary>One line with the figures.</summary>
     public string Summary() => FormattableString.Invariant(
-        $"kills {Kills} (opening {Phase(KillPhase.Opening)}, ready {Phase(KillPhase.Ready)}, tracking {Phase(KillPhase.Tracking)}), reported {ReportedEvents:N0}, received {ReceivedEvents:N0}, lost {Lost.Count}, duplicates {Duplicates:N0} in {DuplicatedNumbers:N0} events (bound {DuplicateBound:N0}), received unreported {ReceivedUnreported:N0}, left on disk {PendingAfterFlush}, in {Elapsed.TotalSeconds:F1} s");
+        $"kills {Kills} (opening {Phase(KillPhase.Opening)}, ready {Phase(KillPhase.Ready)}, tracking {Phase(KillPhase.Tracking)}), reported {ReportedEvents:N0}, received {ReceivedEvents:N0}, lost {Lost.Count}, duplicates {Duplicates:N0} in {DuplicatedNumbers:N0} events (bound {DuplicateBound:N0}), received unreported {ReceivedUnreported:N0}, left on disk {PendingAfterFlush}, evicted {Evicted:N0} ({LostEvicted:N0} of them reported), compactions {Compactions}, failed writes {FailedWrites}, in {Elapsed.TotalSeconds:F1} s");
 
     /// <summary>The lost numbers grouped by child, with where each child was killed; empty when nothing was lost.</summary>
     public string DescribeLost()

@@ -31,6 +31,19 @@ internal sealed record CrashSettings
     public TimeSpan ChildTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Whether the children also cross the store's rare paths: a bound (<see cref="MaxStoredEvents"/>) so that it
+    /// evicts, checkpoint and compaction thresholds lowered (internal hooks) so that it compacts, and one write
+    /// failure injected in each killed child. The default value is <see langword="true"/>.
+    /// </summary>
+    public bool RarePaths { get; init; } = true;
+
+    /// <summary>With <see cref="RarePaths"/>: the children's <c>MaxStoredEvents</c>. The default value is 300.</summary>
+    public int MaxStoredEvents { get; init; } = 300;
+
+    /// <summary>With <see cref="RarePaths"/>: a killed child's injected write failure comes at a random write up to this one. The default value is 400.</summary>
+    public int MaxWritesBeforeFailure { get; init; } = 400;
+
+    /// <summary>
     /// The numbers each child gets, from <c>round x RangeSize</c>: more than it can report before its kill, so that
     /// no number is ever used by two children.
     /// </summary>

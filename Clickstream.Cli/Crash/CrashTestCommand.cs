@@ -114,10 +114,14 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
         table.AddRow("lost", Invariant(report.Lost.Count));
         table.AddRow("duplicates (extra copies)", Invariant(report.Duplicates));
         table.AddRow("  events received more than once", Invariant(report.DuplicatedNumbers));
-        table.AddRow("  bound (kills x requests x batch size)", Invariant(report.DuplicateBound));
+        table.AddRow("  bound ((kills + write failures) x requests x batch size)", Invariant(report.DuplicateBound));
         table.AddRow("received, never reported (killed before printing)", Invariant(report.ReceivedUnreported));
         table.AddRow("left on disk after the final flush", Invariant(report.PendingAfterFlush));
         table.AddRow("undecodable events", Invariant(report.Undecodable));
+        table.AddRow("evicted by the store bound (allowed missing)", Invariant(report.Evicted));
+        table.AddRow("  of them reported and never received", Invariant(report.LostEvicted));
+        table.AddRow("compactions", Invariant(report.Compactions));
+        table.AddRow("injected write failures", Invariant(report.FailedWrites));
         table.AddRow("elapsed", FormattableString.Invariant($"{report.Elapsed.TotalSeconds:F1} s"));
         console.Write(table);
 

@@ -6,7 +6,10 @@ namespace Clickstream.Pipeline.Tests.Crash;
 /// <summary>
 /// The crash proof: child processes (<c>clickstream crash-child</c>) track numbered QoS1 events and print each
 /// number once its TrackAsync completed; each is killed with SIGKILL at a random point of its work, the next
-/// one reopens the same store, and a last one flushes. Every printed number must reach the collector.
+/// one reopens the same store, and a last one flushes. Every printed number must reach the collector, except
+/// those the children's stores printed as evicted: the children run with a small MaxStoredEvents, lowered
+/// compaction thresholds and one injected write failure each, so that eviction, compaction and a failed write
+/// happen among the kills.
 /// The loop is <see cref="CrashHarness"/>, shared with <c>clickstream crash-test --kills 200</c> for long runs.
 /// </summary>
 /// <remarks>
@@ -37,6 +40,11 @@ public class CrashTests
             Assert.That(report.PendingAfterFlush, Is.Zero, "events left on disk after the final FlushAsync");
             Assert.That(report.Undecodable, Is.Zero, "received events that are not the children's numbered purchases");
             Assert.That(report.PartialLines, Is.Zero, "a child's output line cut in half");
+
+            // The rare paths, each reached at least once (counted from the children's own lines).
+            Assert.That(report.Evicted, Is.Positive, "events evicted by the store bound");
+            Assert.That(report.Compactions, Is.Positive, "store compactions");
+            Assert.That(report.FailedWrites, Is.Positive, "injected write failures");
         }
     }
 }

@@ -13,12 +13,23 @@ internal sealed class FaultyFileSystem : StoreFileSystem
     private long _dataFlushes;
     private volatile bool _diskFull;
     private volatile bool _openFails;
+    private volatile bool _dataWritesFail;
 
     /// <summary>Writes fail from now on, in the streams already open and in those opened later.</summary>
     public bool DiskFull
     {
         get => _diskFull;
         set => _diskFull = value;
+    }
+
+    /// <summary>
+    /// Writes to data files fail, those to write-ahead logs go on: a commit (written to the log) succeeds and the
+    /// checkpoint after it (copying the log into the data file) fails.
+    /// </summary>
+    public bool DataWritesFail
+    {
+        get => _dataWritesFail;
+        set => _dataWritesFail = value;
     }
 
     /// <summary>Opening a file fails, as an IO error would make it.</summary>
@@ -87,7 +98,7 @@ internal sealed class FaultyFileSystem : StoreFileSystem
 
         public override void SetLength(long value)
         {
-            if (owner._diskFull && value > inner.Length)
+            if ((owner._diskFull || (!isLog && owner._dataWritesFail)) && value > inner.Length)
             {
                 throw DiskFullError();
             }
@@ -97,7 +108,7 @@ internal sealed class FaultyFileSystem : StoreFileSystem
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            if (owner._diskFull)
+            if (owner._diskFull || (!isLog && owner._dataWritesFail))
             {
                 throw DiskFullError();
             }

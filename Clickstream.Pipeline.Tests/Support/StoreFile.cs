@@ -49,6 +49,25 @@ internal static class StoreFile
         return db.GetCollection("requests").FindAll().ToDictionary(d => d["_id"].AsGuid, d => d["e"].AsArray.Select(v => v.AsInt64).ToArray());
     }
 
+    /// <summary>
+    /// Overwrites the packed events of the <paramref name="index"/>-th segment (in id order) of a closed store with
+    /// bytes that cannot be decoded (an event claiming more bytes than there are), as a bad sector would. Returns
+    /// the bytes of the events it held.
+    /// </summary>
+    public static List<byte[]> CorruptPayload(string storePath, int index)
+    {
+        using var db = new LiteDatabase(new ConnectionString { Filename = storePath, Connection = ConnectionType.Direct });
+        var payloads = db.GetCollection(StoreDatabase.PayloadsCollection);
+        var payload = payloads.Find(Query.All("_id", Query.Ascending)).ElementAt(index);
+        var entries = new List<SegmentEntry>();
+        SegmentLayout.Decode(payload, entries);
+        var garbage = new byte[entries.Count * 64];
+        Array.Fill(garbage, (byte)0x7F);
+        payload[SegmentLayout.Entries] = garbage;
+        payloads.Update(payload);
+        return entries.Select(e => e.CopyBytes()).ToList();
+    }
+
     private static LiteDatabase OpenCopy(string storePath)
     {
         var copy = Path.Combine(Path.GetDirectoryName(storePath)!, "copy-" + Guid.NewGuid().ToString("N") + ".db");

@@ -43,6 +43,7 @@ internal sealed class PipelineCounters
     public long StoreReopens;
     public long StoreCompactions;
     public long DeadLettersEvicted;
+    public long Unreadable;
 
     private TaskCompletionSource? _changed;
 
@@ -80,6 +81,7 @@ internal sealed class PipelineCounters
         BatchesFailedConfiguration = FailedOfClass(FailureClass.Configuration),
         BatchesFailedRejected = FailedOfClass(FailureClass.Rejection),
         DeadLettersEvicted = Volatile.Read(ref DeadLettersEvicted),
+        EventsUnreadable = Volatile.Read(ref Unreadable),
     };
 
     private long FailedOfClass(FailureClass failureClass)

@@ -68,6 +68,7 @@ internal sealed class PipelineMetrics : IDisposable
         _meter.CreateObservableGauge("clickstream.events.in_flight", () => Observe(ref _counters.EventsInFlight), Event, "Events in requests sent and not yet answered.");
         _meter.CreateObservableGauge("clickstream.reachable", ObserveReachable, "1", "1 while batches are cut (not paused, network up, server answering), 0 while they are held.");
         _meter.CreateObservableCounter("clickstream.health.events", ObserveHealth, "{event}", "Health events reported, by kind (batch_created, batch_sent, batch_failed, events_dropped, connection_failed...).");
+        _meter.CreateObservableCounter("clickstream.events.unreadable", () => Observe(ref _counters.Unreadable), Event, "QoS1 events lost with a store segment that could not be read (corrupt), definitively failed.");
         _meter.CreateObservableCounter("clickstream.health.observer_errors", () => _health.ObserverErrors, "{error}", "Exceptions thrown by the health observer, caught by the pipeline.");
         _requestDuration = _meter.CreateHistogram<double>(
             "clickstream.request.duration",

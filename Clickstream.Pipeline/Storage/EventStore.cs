@@ -38,6 +38,9 @@ internal sealed class EventStore : IDisposable
     private const int EvictionChunk = 8192;
     private const int MigrationChunk = 4096;
 
+    /// <summary>Transactions tried for an ack that failed once, before its events are left on disk for the next start.</summary>
+    private const int MaxAckAttempts = 3;
+
     private readonly ConcurrentQueue<EventEnvelope> _inserts = new();
     private readonly ConcurrentQueue<StoreCommand> _commands = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -54,6 +57,10 @@ internal sealed class EventStore : IDisposable
     private readonly List<Segment> _live = [];
     private readonly List<Mark> _marks = [];
     private readonly List<Segment> _touched = [];
+
+    // Acks whose transaction failed, applied again before the next commands (see ReleaseUnapplied).
+    private readonly List<StoreCommand> _unappliedAcks = [];
+    private int _unappliedAttempts;
     private int _liveRemoved;
     private readonly StoreDatabase _file;
     private readonly StorePolicy _policy;
@@ -63,6 +70,7 @@ internal sealed class EventStore : IDisposable
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
     private StoreLock? _lock;
+    private readonly StoreTestHooks? _hooks;
     private Thread? _writer;
     private ITimer? _expiryTimer;
     private EventScheduler? _scheduler;
@@ -90,13 +98,14 @@ internal sealed class EventStore : IDisposable
 
     private EventStore(EventStoreOptions options, PipelineCounters counters, ILogger logger)
     {
-        _file = new StoreDatabase(options.Path, options.FileSystem);
+        _file = new StoreDatabase(options.Path, options.FileSystem) { CheckpointLogBytes = options.CheckpointLogBytes };
         _policy = new StorePolicy(options);
         _timeProvider = options.TimeProvider;
         _flushCommitsToDisk = options.FlushCommitsToDisk;
         _maxDeadLetters = options.MaxDeadLetters;
         _counters = counters;
         _logger = logger;
+        _hooks = options.TestHooks;
     }
 
     /// <summary>QoS1 events found at open, left by an earlier run.</summary>
@@ -677,6 +686,8 @@ internal sealed class EventStore : IDisposable
             }
         }
 
+        // Before the callers are answered, as LiteDB's own checkpoint was, but after the commit: its failure is not the group's.
+        CheckpointIfDue();
         _storedEvents += _group.Count;
         _storedBytes += bytes;
         HandOver();
@@ -901,6 +912,7 @@ internal sealed class EventStore : IDisposable
             _commandGroup.Add(command);
         }
 
+        ReapplyAcks();
         if (_commandGroup.Count == 0)
         {
             return;
@@ -939,6 +951,11 @@ internal sealed class EventStore : IDisposable
         {
             foreach (var command in _commandGroup)
             {
+                if (command.Kind == StoreCommandKind.Acknowledge)
+                {
+                    ReleaseUnapplied(command);
+                }
+
                 command.Done.TrySetException(failure);
             }
 
@@ -955,12 +972,109 @@ internal sealed class EventStore : IDisposable
         Debug.Assert(_inMemory >= 0, "More QoS1 events acknowledged than handed over.");
         _deletedSinceCompactionCheck |= deletedEvents > 0;
         Interlocked.Add(ref _counters.PendingOnDisk, -deletedEvents);
+
+        // After the commit, so that a checkpoint that fails does not undo it; before the answers, as LiteDB's own was.
+        CheckpointIfDue();
         foreach (var command in _commandGroup)
         {
             command.Done.TrySetResult();
         }
 
         _commandGroup.Clear();
+    }
+
+    /// <summary>
+    /// An ack whose transaction failed: the server has its events, the egress counts them delivered and lets them
+    /// go, so they leave the memory budget now, as they would have with the commit; on disk they are still pending
+    /// (the transaction undid its marks), and the ack is applied again before the next commands. Should the
+    /// process end first, they are sent again at the next start (a duplicate, which at-least-once allows).
+    /// </summary>
+    private void ReleaseUnapplied(StoreCommand ack)
+    {
+        foreach (var e in ack.Events)
+        {
+            var segment = e.Durable ? FindLive(e.Id) : null;
+            var index = segment?.IndexOf(e.Id) ?? -1;
+            if (index >= 0 && !segment!.IsDone(index))
+            {
+                _inMemory--;
+                _inMemoryBytes -= SizeOf(e);
+            }
+        }
+
+        _unappliedAcks.Add(ack);
+    }
+
+    /// <summary>
+    /// Applies the acks whose transaction failed (see <see cref="ReleaseUnapplied"/>) in a transaction of their own,
+    /// so that they never hold up the commands behind them; after <see cref="MaxAckAttempts"/> failures they are
+    /// given up: their events stay pending on disk and are sent again at the next start.
+    /// </summary>
+    private void ReapplyAcks()
+    {
+        if (_unappliedAcks.Count == 0 || !EnsureOpen(out _))
+        {
+            return;
+        }
+
+        var events = 0;
+        long bytes = 0;
+        try
+        {
+            _file.Database.BeginTrans();
+            foreach (var ack in _unappliedAcks)
+            {
+                events += Apply(ack, ref bytes);
+            }
+
+            PersistTouched();
+            _file.Database.Commit();
+        }
+        catch (Exception ex)
+        {
+            EndTouched(committed: false);
+            OnFailure("acknowledge again", ex);
+            if (++_unappliedAttempts >= MaxAckAttempts)
+            {
+                _unappliedAcks.Clear();
+                _unappliedAttempts = 0;
+            }
+
+            return;
+        }
+
+        // Their events left the memory budget when the ack failed; only the disk's counts change now.
+        EndTouched(committed: true);
+        _unappliedAcks.Clear();
+        _unappliedAttempts = 0;
+        _storedEvents -= events;
+        _storedBytes -= bytes;
+        _deletedSinceCompactionCheck |= events > 0;
+        Interlocked.Add(ref _counters.PendingOnDisk, -events);
+        CheckpointIfDue();
+    }
+
+    /// <summary>
+    /// Runs LiteDB's checkpoint (copying the log into the data file) once the log passed its threshold, after a
+    /// commit: LiteDB's own runs inside <c>Commit</c>, where its failure could not be told from a failed commit.
+    /// A failure here leaves the committed transaction in the log, where the next open finds it: it is handled
+    /// as any failed store operation (closed, logged, counted), never as a failed commit.
+    /// </summary>
+    private void CheckpointIfDue()
+    {
+        if (!_file.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            _file.CheckpointIfDue();
+        }
+        catch (Exception ex)
+        {
+            OnFailure("checkpoint", ex);
+        }
     }
 
     /// <summary>
@@ -1099,15 +1213,121 @@ internal sealed class EventStore : IDisposable
         var head = _file.Segments.FindById(firstId);
         return head is null
             ? new Segment(ids, bytes, done: null)
-            : new Segment(ids, head[SegmentLayout.CountedBytes].AsInt64, head[SegmentLayout.Done].IsBinary ? head[SegmentLayout.Done].AsBinary : null);
+            : new Segment(ids, head[SegmentLayout.CountedBytes].AsInt64, SegmentLayout.CheckHead(head, ids.Length));
+    }
+
+    /// <summary>
+    /// Decodes a payload read from disk into <see cref="_entries"/> and finds or builds its segment; false, with the
+    /// reason, when the payload or its head is corrupt (then nothing about it can be trusted but its key).
+    /// </summary>
+    private bool TryReadSegment(BsonDocument payload, out Segment? segment, out InvalidDataException? corrupt)
+    {
+        try
+        {
+            SegmentLayout.Decode(payload, _entries);
+            segment = SegmentOf(payload);
+            corrupt = null;
+            return true;
+        }
+        catch (InvalidDataException ex)
+        {
+            segment = null;
+            corrupt = ex;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Takes a segment that cannot be decoded out of the way, so that neither the backlog read nor eviction nor the
+    /// next open stops at it again: its pending events on disk only are definitively failed (counted unreadable,
+    /// their delivery epoch completed), and the segment is deleted, or, when some of its events are in memory
+    /// (its payload decoded once, then changed on disk), those on disk only are marked done. The backlog goes on
+    /// after it. False when the transaction failed (closed, logged, counted): the next pass tries again.
+    /// </summary>
+    private bool IsolateUnreadable(long firstId, InvalidDataException corrupt)
+    {
+        long events = 0;
+        long bytes = 0;
+        try
+        {
+            _file.Database.BeginTrans();
+            if (FindLive(firstId) is { } live && live.FirstId == firstId)
+            {
+                for (var i = 0; i < live.Count; i++)
+                {
+                    var id = live.IdAt(i);
+                    if (id >= _spilledFrom && !live.IsDone(i))
+                    {
+                        // The sizes are lost with the payload: the bytes left are shared evenly.
+                        var size = live.CountedBytes / (live.Count - live.DoneCount);
+                        MarkDone(live, id, size);
+                        events++;
+                        bytes += size;
+                    }
+                }
+
+                PersistTouched();
+            }
+            else
+            {
+                // The head, when it can be read, says how many events and bytes the segment held.
+                var head = _file.Segments.FindById(firstId);
+                if (head is not null && head[SegmentLayout.Count].IsInt32 && head[SegmentLayout.CountedBytes].IsInt64)
+                {
+                    events = Math.Max(0, head[SegmentLayout.Count].AsInt32 - SegmentLayout.DoneCount(head));
+                    bytes = Math.Max(0, head[SegmentLayout.CountedBytes].AsInt64);
+                }
+
+                _file.Payloads.Delete(firstId);
+                _file.Segments.Delete(firstId);
+            }
+
+            _file.Database.Commit();
+        }
+        catch (Exception ex)
+        {
+            EndTouched(committed: false);
+            OnFailure("unreadable segment", ex);
+            return false;
+        }
+
+        EndTouched(committed: true);
+        CheckpointIfDue();
+
+        // Past the segment: its key is unique, and every later segment starts after its last id.
+        _spilledFrom = firstId + 1;
+        _spilledSegment = firstId + 1;
+        _storedEvents -= events;
+        _storedBytes -= bytes;
+        if (events > 0)
+        {
+            // A group commit never spans a flush, so every event of a segment counts in the same epoch.
+            _epochs!.Find(firstId).Complete((int)events);
+        }
+
+        _deletedSinceCompactionCheck = true;
+        Interlocked.Add(ref _counters.PendingOnDisk, -events);
+        Interlocked.Add(ref _counters.Unreadable, events);
+        Log.SegmentUnreadable(_logger, firstId, events, corrupt.Message, corrupt);
+        _counters.NotifyChanged();
+        return true;
     }
 
     /// <summary>Reads events that are on disk only back into memory, oldest first, once acks freed half the budget.</summary>
     private void LoadBacklog()
     {
+        // Again after each unreadable segment taken out of the way, from the segment after it.
+        while (LoadBacklogPart())
+        {
+        }
+    }
+
+    /// <summary>One pass of <see cref="LoadBacklog"/>; true when it stopped at an unreadable segment, isolated it, and the backlog goes on.</summary>
+    private bool LoadBacklogPart()
+    {
         if (_spilledFrom < 0 || _stopping || !_policy.HasRoomForBacklog(_inMemory, _inMemoryBytes) || !EnsureOpen(out _))
         {
-            return;
+            return false;
         }
 
         var wanted = _policy.MemoryEvents - _inMemory;
@@ -1115,17 +1335,24 @@ internal sealed class EventStore : IDisposable
         long loadedBytes = 0;
         long stoppedAt = -1;
         long stoppedSegment = -1;
+        long unreadable = -1;
+        InvalidDataException? corrupt = null;
         try
         {
             foreach (var payload in _file.Payloads.Find(Query.GTE("_id", _spilledSegment)))
             {
-                SegmentLayout.Decode(payload, _entries);
-                var segment = SegmentOf(payload);
+                if (!TryReadSegment(payload, out var segment, out corrupt))
+                {
+                    // Isolated once the query is closed: LiteDB takes no write while a query over the file is open.
+                    unreadable = payload["_id"].AsInt64;
+                    break;
+                }
+
                 var handed = false;
                 for (var i = 0; i < _entries.Count && stoppedAt < 0; i++)
                 {
                     var entry = _entries[i];
-                    if (entry.Id < _spilledFrom || segment.IsDone(i))
+                    if (entry.Id < _spilledFrom || segment!.IsDone(i))
                     {
                         continue;
                     }
@@ -1145,7 +1372,7 @@ internal sealed class EventStore : IDisposable
                     handed = true;
                 }
 
-                if (handed && !segment.IsLive)
+                if (handed && !segment!.IsLive)
                 {
                     AddLive(segment);
                 }
@@ -1159,18 +1386,31 @@ internal sealed class EventStore : IDisposable
         catch (Exception ex)
         {
             OnFailure("backlog read", ex);
-            return;
+            return false;
         }
 
-        // Every event the writer committed is in the file: reaching the end without stopping means the backlog is read.
-        _spilledFrom = stoppedAt;
-        _spilledSegment = stoppedSegment;
         if (loaded.Count > 0)
         {
             _inMemory += loaded.Count;
             _inMemoryBytes += loadedBytes;
             _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(loaded));
         }
+
+        if (unreadable >= 0)
+        {
+            // Every event before the unreadable segment is in memory now; the isolation moves past it.
+            if (loaded.Count > 0)
+            {
+                _spilledFrom = Math.Max(_spilledFrom, loaded[^1].Id + 1);
+            }
+
+            return IsolateUnreadable(unreadable, corrupt!);
+        }
+
+        // Every event the writer committed is in the file: reaching the end without stopping means the backlog is read.
+        _spilledFrom = stoppedAt;
+        _spilledSegment = stoppedSegment;
+        return false;
     }
 
     private void EvictOverCapacity()
@@ -1214,17 +1454,29 @@ internal sealed class EventStore : IDisposable
             long bytes = 0;
             long next = -1;
             long nextSegment = -1;
+            long unreadable = -1;
+            InvalidDataException? corrupt = null;
             chunkFull = false;
             try
             {
                 foreach (var payload in _file.Payloads.Find(Query.GTE("_id", _spilledSegment)))
                 {
-                    SegmentLayout.Decode(payload, _entries);
-                    var segment = SegmentOf(payload);
+                    if (!TryReadSegment(payload, out var segment, out corrupt))
+                    {
+                        // Evicted up to it in this chunk, then isolated once the query is closed.
+                        unreadable = payload["_id"].AsInt64;
+
+                        // A segment partly in memory starts before _spilledFrom: its events in memory stay there.
+                        next = Math.Max(_spilledFrom, unreadable);
+                        nextSegment = unreadable;
+                        chunkFull = true;
+                        break;
+                    }
+
                     for (var i = 0; i < _entries.Count && next < 0; i++)
                     {
                         var entry = _entries[i];
-                        if (entry.Id < _spilledFrom || segment.IsDone(i))
+                        if (entry.Id < _spilledFrom || segment!.IsDone(i))
                         {
                             continue;
                         }
@@ -1242,6 +1494,7 @@ internal sealed class EventStore : IDisposable
 
                         MarkDone(segment, entry.Id, entry.Size);
                         _evicted.Add(entry.Id);
+                        _hooks?.Evicting?.Invoke(entry.Data.AsMemory(entry.Offset, entry.Length));
                         bytes += entry.Size;
                     }
 
@@ -1251,14 +1504,12 @@ internal sealed class EventStore : IDisposable
                     }
                 }
 
-                if (_evicted.Count == 0)
+                if (_evicted.Count > 0)
                 {
-                    break;
+                    _file.Database.BeginTrans();
+                    PersistTouched();
+                    _file.Database.Commit();
                 }
-
-                _file.Database.BeginTrans();
-                PersistTouched();
-                _file.Database.Commit();
             }
             catch (Exception ex)
             {
@@ -1267,7 +1518,13 @@ internal sealed class EventStore : IDisposable
                 break;
             }
 
+            if (_evicted.Count == 0 && unreadable < 0)
+            {
+                break;
+            }
+
             EndTouched(committed: true);
+            CheckpointIfDue();
 
             // -1 when every event on disk only went: the next commit can go to memory again.
             _spilledFrom = next;
@@ -1278,6 +1535,10 @@ internal sealed class EventStore : IDisposable
             Interlocked.Add(ref _counters.PendingOnDisk, -_evicted.Count);
             Interlocked.Add(ref expiredBefore is null ? ref _counters.EvictedOverCapacity : ref _counters.EvictedExpired, _evicted.Count);
             CompleteEvicted();
+            if (unreadable >= 0 && !IsolateUnreadable(unreadable, corrupt!))
+            {
+                break;
+            }
         }
 
         if (total > 0)
@@ -1342,12 +1603,12 @@ internal sealed class EventStore : IDisposable
 
         _lastCompactedLength = _file.DataLength;
         Interlocked.Increment(ref _counters.StoreCompactions);
+        _hooks?.Compacted?.Invoke();
         Log.StoreCompacted(_logger, before, _lastCompactedLength, _storedEvents, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         _counters.NotifyChanged();
     }
 
     private static long SizeOf(EventEnvelope e) => StorePolicy.SizeOf(e.Payload.Length, e.TypeInfo.Type.Length);
-
 
     private static BsonDocument ToDocument(EventEnvelope e) => new()
     {

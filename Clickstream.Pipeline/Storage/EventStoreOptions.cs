@@ -33,16 +33,36 @@ internal sealed record EventStoreOptions
     /// </summary>
     public long CompactionMaxCopyBytes { get; init; } = 32L * 1024 * 1024;
 
-    public static EventStoreOptions From(PipelineSettings settings) => new()
+    /// <summary>
+    /// The write-ahead log's size past which a commit is followed by a checkpoint: LiteDB's own default, 1,000
+    /// pages of 8 KB (see <see cref="StoreDatabase.CheckpointIfDue"/>).
+    /// </summary>
+    public long CheckpointLogBytes { get; init; } = 1000L * 8192;
+
+    /// <summary>The crash test's switches, or null.</summary>
+    public StoreTestHooks? TestHooks { get; init; }
+
+    public static EventStoreOptions From(PipelineSettings settings)
     {
-        Path = settings.StoragePath,
-        MemoryBudget = settings.MaxInMemoryStoredEvents,
-        MaxStoredEvents = settings.MaxStoredEvents,
-        MaxStorageBytes = settings.MaxStorageBytes,
-        EventTimeToLive = settings.EventTimeToLive,
-        FlushCommitsToDisk = settings.FlushCommitsToDisk,
-        MaxDeadLetters = settings.MaxDeadLetters,
-        TimeProvider = settings.TimeProvider,
-        FileSystem = settings.StoreFileSystem,
-    };
+        var options = new EventStoreOptions
+        {
+            Path = settings.StoragePath,
+            MemoryBudget = settings.MaxInMemoryStoredEvents,
+            MaxStoredEvents = settings.MaxStoredEvents,
+            MaxStorageBytes = settings.MaxStorageBytes,
+            EventTimeToLive = settings.EventTimeToLive,
+            FlushCommitsToDisk = settings.FlushCommitsToDisk,
+            MaxDeadLetters = settings.MaxDeadLetters,
+            TimeProvider = settings.TimeProvider,
+            FileSystem = settings.StoreFileSystem,
+        };
+        return settings.StoreTestHooks is { } hooks
+            ? options with
+            {
+                CompactionMinFileBytes = hooks.CompactionMinFileBytes ?? options.CompactionMinFileBytes,
+                CheckpointLogBytes = hooks.CheckpointLogBytes ?? options.CheckpointLogBytes,
+                TestHooks = hooks,
+            }
+            : options;
+    }
 }

@@ -84,27 +84,98 @@ internal static class SegmentLayout
     public static bool IsDone(byte[]? done, int index) => done is not null && (done[index >> 3] & (1 << (index & 7))) != 0;
 
     /// <summary>Reads the events of a payload into <paramref name="into"/> (cleared first), in id order.</summary>
+    /// <exception cref="InvalidDataException">
+    /// The payload is not a well-formed segment: a field of the wrong type, a length or type index out of range,
+    /// ids not increasing, no event. Every read is checked first, so a corrupt payload never reads out of its
+    /// bytes nor makes an allocation bigger than they are.
+    /// </exception>
     public static void Decode(BsonDocument payload, List<SegmentEntry> into)
     {
         into.Clear();
-        var typeValues = payload[Types].AsArray;
-        var data = payload[Entries].AsBinary;
+        var id = payload["_id"];
+        var typeField = payload[Types];
+        var entriesField = payload[Entries];
+        if (!id.IsInt64 || !typeField.IsArray || !entriesField.IsBinary)
+        {
+            throw Corrupt(id, "its first id, types or events are missing or of the wrong type");
+        }
+
+        var typeValues = typeField.AsArray;
+        var data = entriesField.AsBinary;
         var offset = 0;
+        var previousId = long.MinValue;
         while (offset < data.Length)
         {
+            if (data.Length - offset < EntryHeaderBytes)
+            {
+                throw Corrupt(id, $"an event header at byte {offset} runs past the end ({data.Length} bytes)");
+            }
+
             var span = data.AsSpan(offset);
+            var eventId = BinaryPrimitives.ReadInt64LittleEndian(span);
+            var typeIndex = BinaryPrimitives.ReadUInt16LittleEndian(span[32..]);
             var length = BinaryPrimitives.ReadInt32LittleEndian(span[34..]);
+            if (length < 0 || length > data.Length - offset - EntryHeaderBytes)
+            {
+                throw Corrupt(id, $"the event at byte {offset} claims {length} bytes, {data.Length - offset - EntryHeaderBytes} are left");
+            }
+
+            if (typeIndex >= typeValues.Count || !typeValues[typeIndex].IsString)
+            {
+                throw Corrupt(id, $"the event at byte {offset} has type index {typeIndex} of {typeValues.Count} types");
+            }
+
+            if (eventId <= previousId || (into.Count == 0 && eventId != id.AsInt64))
+            {
+                throw Corrupt(id, $"the event at byte {offset} has id {eventId}, out of order");
+            }
+
             into.Add(new SegmentEntry(
-                BinaryPrimitives.ReadInt64LittleEndian(span),
+                eventId,
                 new Guid(span.Slice(8, 16)),
                 BinaryPrimitives.ReadInt64LittleEndian(span[24..]),
-                typeValues[BinaryPrimitives.ReadUInt16LittleEndian(span[32..])].AsString,
+                typeValues[typeIndex].AsString,
                 data,
                 offset + EntryHeaderBytes,
                 length));
+            previousId = eventId;
             offset += EntryHeaderBytes + length;
         }
+
+        if (into.Count == 0)
+        {
+            throw Corrupt(id, "it holds no event");
+        }
     }
+
+    /// <summary>
+    /// Checks a segment's head against its decoded payload: the same number of events, and a bitmap of the events
+    /// done long enough for them. Returns the bitmap, or null when no event is done.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The head does not fit the payload.</exception>
+    public static byte[]? CheckHead(BsonDocument head, int count)
+    {
+        var n = head[Count];
+        var done = head[Done];
+        if (!n.IsInt32 || n.AsInt32 != count || !head[CountedBytes].IsInt64)
+        {
+            throw Corrupt(head["_id"], $"its head counts {n} events, its payload {count}");
+        }
+
+        if (done.IsNull)
+        {
+            return null;
+        }
+
+        if (!done.IsBinary || done.AsBinary.Length < (count + 7) / 8)
+        {
+            throw Corrupt(head["_id"], "its bitmap of events done is too short for its events");
+        }
+
+        return done.AsBinary;
+    }
+
+    private static InvalidDataException Corrupt(BsonValue id, string detail) => new($"The store's segment {id} is corrupt: {detail}.");
 }
 
 /// <summary>One event read from a payload: its stamps, type and where its bytes are.</summary>

@@ -95,6 +95,7 @@ internal sealed class StoreDatabase
                 _data = _files.Open(Path);
                 _log = _files.Open(LogPath);
                 _db = new LiteDatabase(_data, mapper: null, logStream: _log);
+                DisableAutomaticCheckpoint(_db);
                 Segments = _db.GetCollection(SegmentsCollection, BsonAutoId.Int64);
                 Payloads = _db.GetCollection(PayloadsCollection, BsonAutoId.Int64);
                 Requests = _db.GetCollection(RequestsCollection, BsonAutoId.Guid);
@@ -245,6 +246,7 @@ internal sealed class StoreDatabase
                 }
 
                 copy.UserVersion = Database.UserVersion;
+                DisableAutomaticCheckpoint(copy);
                 copy.Checkpoint();
             }
 
@@ -278,6 +280,37 @@ internal sealed class StoreDatabase
         }
 
         Open();
+    }
+
+    /// <summary>The log's size past which <see cref="CheckpointIfDue"/> checkpoints.</summary>
+    public long CheckpointLogBytes { get; init; } = 1000L * 8192;
+
+    /// <summary>
+    /// Copies the write-ahead log into the data file once the log is past <see cref="CheckpointLogBytes"/>. Called
+    /// after a commit returned, so that a checkpoint that fails (a full disk, an IO error) is never mistaken for a
+    /// failed commit: the transaction is in the log, confirmed, whatever happens here.
+    /// </summary>
+    public void CheckpointIfDue()
+    {
+        if (_log is not null && _log.Length > CheckpointLogBytes)
+        {
+            Database.Checkpoint();
+        }
+    }
+
+    /// <summary>
+    /// LiteDB checkpoints inside <c>Commit</c> once its log passes the CHECKPOINT pragma (in pages), and a checkpoint
+    /// that throws there makes a committed transaction look failed: the store runs it itself (<see cref="CheckpointIfDue"/>).
+    /// Not 0, which would also stop LiteDB's checkpoint at a clean close: the largest count of 8 KB pages whose bytes
+    /// still fit LiteDB's int arithmetic (2 GB), never reached first. Kept in the file's header: written once per file.
+    /// </summary>
+    private static void DisableAutomaticCheckpoint(LiteDatabase db)
+    {
+        const int NeverPages = int.MaxValue / 8192;
+        if (db.CheckpointSize != NeverPages)
+        {
+            db.CheckpointSize = NeverPages;
+        }
     }
 
     private void CloseUnlocked()
