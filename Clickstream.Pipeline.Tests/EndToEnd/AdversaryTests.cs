@@ -173,6 +173,36 @@ public class AdversaryTests : PipelineTestBase
         }
     }
 
+    [Test]
+    public async Task Batches_over_the_servers_size_limit_are_split_until_they_fit_and_nothing_is_dead_lettered()
+    {
+        // A collector whose request limit holds about 50 page views: every batch of 100 is answered 413.
+        await using var harness = await PipelineHarness.StartAsync(o => o.MaxRequestBytes = 12_000);
+        var pipeline = harness.Create(o =>
+        {
+            o.MaxBatchSize = 100;
+            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+            o.RetryMaxDelay = RetryMax;
+            o.Random = new Random(5);
+            o.HealthObserver = _health;
+        });
+        await TrackAsync(pipeline);
+        await harness.FlushDrivingTimeAsync(pipeline, RetryMax);
+
+        var stats = pipeline.GetStatistics();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(harness.ReceivedPayloads().Distinct(), Is.EquivalentTo(Payloads(Events)), "every QoS1 event arrives");
+            Assert.That(stats.BatchesFailedRejected, Is.EqualTo(Events / 100), "each batch of 100 refused once");
+            Assert.That(stats.BatchesSplit, Is.EqualTo(Events / 100), "and split once: its halves fit");
+            Assert.That(stats.EventsDeadLettered, Is.Zero);
+            Assert.That(stats.EventsPendingOnDisk, Is.Zero);
+            Assert.That(_health.Of(ClickstreamHealthEventKind.BatchFailed).Select(e => e.Reason).Distinct(), Is.EqualTo(new[] { "rejected" }));
+        }
+
+        TestContext.Out.WriteLine($"413: {harness.ReceivedPayloads().Distinct().Count()} distinct events received, {stats.BatchesSent} requests, rejected {stats.BatchesFailedRejected}, split {stats.BatchesSplit}, dead-lettered {stats.EventsDeadLettered}");
+    }
+
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
         Harness.Create(o =>
         {
