@@ -73,7 +73,7 @@ public class LifecycleTests : PipelineTestBase
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(logs.Count(73), Is.EqualTo(1), "the abandoned send is logged");
+            Assert.That(logs.Count(73), Is.Zero, "the egress gives a send up itself when shutdown cancels it (SendGuard): dispose had nothing left to abandon");
             Assert.That(Harness.Collector.Stats.Events, Is.EqualTo(1), "the QoS1 event stayed on disk and went at the next start");
         }
     }

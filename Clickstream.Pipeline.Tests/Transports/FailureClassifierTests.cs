@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Authentication;
 using Clickstream.Pipeline.Raccoon;
 using Clickstream.Pipeline.Transports;
@@ -67,6 +68,9 @@ public class FailureClassifierTests
         yield return new TestCaseData(new HttpRequestException("proxy auth", null, HttpStatusCode.ProxyAuthenticationRequired), "Misconfigured").SetArgDisplayNames("407 as an exception");
         yield return new TestCaseData(new AuthenticationException("bad certificate"), "Misconfigured").SetArgDisplayNames("TLS alone");
         yield return new TestCaseData(new IOException("reset"), "NetworkError").SetArgDisplayNames("IO");
+        yield return new TestCaseData(new WebSocketException("Unable to connect", new HttpRequestException(HttpRequestError.ConnectionError, "refused", new SocketException((int)SocketError.ConnectionRefused))), "NetworkError").SetArgDisplayNames("WebSocket connect refused");
+        yield return new TestCaseData(new WebSocketException("Unable to connect", new HttpRequestException(HttpRequestError.SecureConnectionError, "TLS", new AuthenticationException("bad certificate"))), "Misconfigured").SetArgDisplayNames("WebSocket TLS");
+        yield return new TestCaseData(new WebSocketException("closed"), "NetworkError").SetArgDisplayNames("WebSocket alone");
         yield return new TestCaseData(new RpcException(new Grpc.Core.Status(StatusCode.Unimplemented, "no such service")), "Misconfigured").SetArgDisplayNames("gRPC");
         yield return new TestCaseData(new OperationCanceledException("a handler gave up"), "Timeout").SetArgDisplayNames("not the caller's cancellation");
         yield return new TestCaseData(new TimeoutException("a timeout policy"), "Timeout").SetArgDisplayNames("timeout policy");

@@ -428,13 +428,14 @@ public class WebSocketTransportTests
         }
     }
 
-    // The connection is refused, not the batch: never Rejected (permanent), so its events are retried.
+    // The connection is refused, not the batch: never Rejected (split, maybe dead-lettered), so its events are retried;
+    // a 4xx says the deployment is wrong (FailureClassifier).
     [TestCase(401, "Unauthorized")]
     [TestCase(403, "Unauthorized")]
     [TestCase(429, "Throttled")]
     [TestCase(503, "ServerError")]
-    [TestCase(404, "NetworkError")]
-    [TestCase(400, "NetworkError")]
+    [TestCase(404, "Misconfigured")]
+    [TestCase(400, "Misconfigured")]
     public async Task Upgrade_answered_with_an_HTTP_error_fails_the_batch_with_a_transient_kind_and_the_Retry_After(int status, string expected)
     {
         _server.UpgradeStatus = status;

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Net.WebSockets;
 using System.Security.Authentication;
 using Clickstream.Pipeline.Raccoon;
 using Grpc.Core;
@@ -98,6 +99,10 @@ internal static class FailureClassifier
             SocketException socket => new SendOutcome(FromSocketError(socket.SocketErrorCode), Detail: detail),
             IOException when Find<AuthenticationException>(exception) is not null => new SendOutcome(SendResult.Misconfigured, Detail: "TLS: " + detail),
             IOException => new SendOutcome(SendResult.NetworkError, Detail: detail),
+
+            // A WebSocket connect wraps what really failed (refused, DNS, TLS) in an exception of its own.
+            WebSocketException { InnerException: { } inner } => FromException(inner) with { Detail = detail },
+            WebSocketException => new SendOutcome(SendResult.NetworkError, Detail: detail),
 
             // Not the caller's cancellation (the egress checks its own token first): the app's handler or a timeout
             // policy of its own gave up on the request.

@@ -27,7 +27,9 @@ internal static class RaccoonAck
 
         if (response.Status != Status.Success || response.Code != Code.Ok)
         {
-            return new SendOutcome(FailureClassifier.FromRaccoonCode(response.Code), status, $"{response.Status}/{response.Code}: {response.Reason}");
+            // A bad request or an internal error carries the server's reason as it is; anything else says what it was.
+            var detail = response.Code is Code.BadRequest or Code.InternalError ? reason : $"{response.Status}/{response.Code}: {response.Reason}";
+            return new SendOutcome(FailureClassifier.FromRaccoonCode(response.Code), status, detail);
         }
 
         if (!response.Data.TryGetValue("req_guid", out var acknowledged) || !Guid.TryParse(acknowledged, out var ackGuid) || ackGuid != requestGuid)
