@@ -31,6 +31,25 @@ public class AdversaryTests : PipelineTestBase
     public void StopRecording() => _logs.Dispose();
 
     [Test]
+    public async Task Token_provider_that_throws_three_times_fails_three_batches_then_every_event_arrives()
+    {
+        var calls = 0;
+        var pipeline = Create(o => o.AuthorizationProvider = _ =>
+            Interlocked.Increment(ref calls) <= 3 ? throw new InvalidOperationException("token service down") : ValueTask.FromResult("Bearer token"));
+        await TrackAsync(pipeline);
+        await Harness.FlushDrivingTimeAsync(pipeline, RetryMax);
+
+        var stats = pipeline.GetStatistics();
+        using (Assert.EnterMultipleScope())
+        {
+            AssertEveryEventArrived(stats);
+            Assert.That(stats.BatchesFailedTransient, Is.EqualTo(3), "each throw failed its batch");
+            Assert.That(stats.BatchesRetried, Is.EqualTo(3));
+            Assert.That(_health.Of(ClickstreamHealthEventKind.BatchFailed).Select(e => e.Reason), Is.All.EqualTo("app_error"));
+        }
+    }
+
+    [Test]
     public async Task Handler_that_throws_twice_fails_two_batches_then_every_event_arrives()
     {
         using var handler = new MisbehavingHandler(throwTimes: 2, hangTimes: 0);
