@@ -36,6 +36,7 @@ internal sealed class PipelineSettings
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
         RetryMaxDelay = o.RetryMaxDelay;
+        ProbeInterval = o.ProbeInterval;
         ShutdownTimeout = o.ShutdownTimeout;
         Headers = o.Headers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         TimeProvider = o.TimeProvider;
@@ -74,6 +75,7 @@ internal sealed class PipelineSettings
     public TimeSpan RequestTimeout { get; }
     public TimeSpan RetryBaseDelay { get; }
     public TimeSpan RetryMaxDelay { get; }
+    public TimeSpan ProbeInterval { get; }
     public TimeSpan ShutdownTimeout { get; }
     public FrozenDictionary<string, string> Headers { get; }
     public TimeProvider TimeProvider { get; }
@@ -195,6 +197,8 @@ internal sealed class PipelineSettings
         {
             errors.Add($"{nameof(ClickstreamOptions.RetryMaxDelay)} ({options.RetryMaxDelay}) must not be less than {nameof(ClickstreamOptions.RetryBaseDelay)} ({options.RetryBaseDelay}).");
         }
+
+        Positive(errors, options.ProbeInterval, nameof(ClickstreamOptions.ProbeInterval));
 
         if (options.ShutdownTimeout < TimeSpan.Zero)
         {

@@ -100,4 +100,7 @@ internal static partial class Log
 
     [LoggerMessage(49, LogLevel.Information, "{Count} dead letters were deleted")]
     public static partial void DeadLettersDeleted(ILogger logger, int count);
+
+    [LoggerMessage(90, LogLevel.Debug, "Reachability back: {Batches} batches ({Events} events) that waited at the gate sent at once, oldest first")]
+    public static partial void WaitingBatchesReleased(ILogger logger, int batches, int events);
 }
