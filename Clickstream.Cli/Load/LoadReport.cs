@@ -36,7 +36,7 @@ internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, Cli
             : $"{Ms(50)} / {Ms(90)} / {Ms(99)} / {Ms(100)}");
         if (run.DownEdges > 0)
         {
-            table.AddRow("collector outages seen (TCP watch every 20 ms)", $"{Count(run.DownEdges)} down, {Count(run.UpEdges)} up again");
+            table.AddRow("collector outages seen", $"{Count(run.DownEdges)} down, {Count(run.UpEdges)} up again");
             table.AddRow("up-edge to first ack p50 / max", run.UpEdgeToFirstAck.Count == 0
                 ? "-"
                 : $"{Ms(run.UpEdgeToFirstAck, 50)} / {Ms(run.UpEdgeToFirstAck, 100)} ({run.UpEdgeToFirstAck.Count} up-edges)");
@@ -49,6 +49,10 @@ internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, Cli
         table.AddRow("pending on disk at the end", Count(pendingOnDisk));
         console.Write(table);
         console.MarkupLine("[grey]Latency: TrackAsync to acknowledged per block of events, from the acknowledged counter sampled every 5 ms.[/]");
+        if (run.DownEdges > 0)
+        {
+            console.MarkupLine("[grey]Outages: the endpoint's port watched by a TCP connect every 20 ms; up-edge to first ack: from the connect that found it back to the first acknowledged count above the one at that moment.[/]");
+        }
 
         if (Passed)
         {

@@ -38,9 +38,12 @@ public class RecoveryTests : PipelineTestBase
     {
         var pipeline = Create();
         var tracked = 0;
-        var outage = TimeSpan.FromSeconds(4);
-        for (var cycle = 0; cycle < 4; cycle++)
+
+        // Outages shorter and longer than the batches' backoff (5 s, 10 s, 20 s after three failures).
+        int[] outages = [4, 9, 4, 13];
+        for (var cycle = 0; cycle < outages.Length; cycle++)
         {
+            var outage = TimeSpan.FromSeconds(outages[cycle]);
             // Up: a round is delivered.
             tracked = await TrackAsync(pipeline, 4 * BatchSize, tracked);
             await Harness.WaitAsync(pipeline, s => s.EventsAcknowledged == tracked);
