@@ -33,9 +33,11 @@ public class RecoveryTests : PipelineTestBase
             configure?.Invoke(o);
         });
 
-    [Test]
-    public async Task Flapping_server_gets_its_first_request_within_a_probe_interval_of_each_up_edge_and_the_backlog_at_once()
+    [TestCase(ClickstreamTransport.Http)]
+    [TestCase(ClickstreamTransport.WebSocket)]
+    public async Task Flapping_server_gets_its_first_request_within_a_probe_interval_of_each_up_edge_and_the_backlog_at_once(ClickstreamTransport transport)
     {
+        Harness.Transport = transport;
         var pipeline = Create();
         var tracked = 0;
 
