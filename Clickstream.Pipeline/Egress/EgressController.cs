@@ -374,6 +374,12 @@ internal sealed class EgressController
     /// <summary>A batch taken from the block while the gate is closed waits at it, unsent, instead of costing a failed request.</summary>
     private bool ParkIfGateClosed(EventEnvelope[] batch)
     {
+        // Read without the lock first: the gate is open nearly always, and a batch sent just as it closes only fails.
+        if (Volatile.Read(ref _gateOpen))
+        {
+            return false;
+        }
+
         lock (_gateLock)
         {
             if (_gateOpen)
@@ -417,7 +423,7 @@ internal sealed class EgressController
         List<PendingRetry>? released = null;
         lock (_gateLock)
         {
-            _gateOpen = open;
+            Volatile.Write(ref _gateOpen, open);
             if (!open)
             {
                 return;
