@@ -15,6 +15,7 @@ public class OptionsTests
             RetryMaxDelay = TimeSpan.FromSeconds(1),
             EventGroup = "no spaces",
             MaxDeadLetters = 0,
+            ProbeInterval = TimeSpan.Zero,
         };
 
         var ex = Assert.Throws<ArgumentException>(() => ClickstreamPipeline.Create(options));
@@ -24,7 +25,8 @@ public class OptionsTests
             .And.Contain("MaxTimeBetweenTwoBatches")
             .And.Contain("RetryMaxDelay")
             .And.Contain("EventGroup")
-            .And.Contain("MaxDeadLetters"));
+            .And.Contain("MaxDeadLetters")
+            .And.Contain("ProbeInterval"));
     }
 
     [TestCase("ftp://host/api/v1/events")]

@@ -22,6 +22,7 @@ internal static class ClickstreamDefaults
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan EventTimeToLive = TimeSpan.FromDays(7);
 

@@ -177,6 +177,16 @@ public sealed class ClickstreamOptions
     public TimeSpan RetryMaxDelay { get; set; } = ClickstreamDefaults.RetryMaxDelay;
 
     /// <summary>
+    /// How often, at most, a server marked unreachable (after network failures or timeouts in a row) is probed: a
+    /// cheap <c>GET /ping</c> (gRPC: the next call). Each probe waits a random time between half of it and all of it
+    /// (the first few after the server went down wait less: an eighth, a quarter, a half of it), so many clients are
+    /// spread over the interval; the first answer resumes delivery at once, whatever the failed batches' retry backoff.
+    /// Its own cadence: the retry backoff (<see cref="RetryBaseDelay"/>, <see cref="RetryMaxDelay"/>) does not apply to
+    /// probes. The default value is 2 seconds.
+    /// </summary>
+    public TimeSpan ProbeInterval { get; set; } = ClickstreamDefaults.ProbeInterval;
+
+    /// <summary>
     /// How long <see cref="ClickstreamPipeline.DisposeAsync"/> may spend delivering what is left.
     /// QoS1 events not delivered by then stay on disk and are sent at the next start. <see cref="Timeout.InfiniteTimeSpan"/>,
     /// or a value past a timer's range such as <see cref="TimeSpan.MaxValue"/>, means no limit. Dispose then waits at most

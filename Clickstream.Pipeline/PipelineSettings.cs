@@ -38,6 +38,7 @@ internal sealed class PipelineSettings
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
         RetryMaxDelay = o.RetryMaxDelay;
+        ProbeInterval = o.ProbeInterval;
         ShutdownTimeout = o.ShutdownTimeout;
         Headers = o.Headers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         TimeProvider = o.TimeProvider;
@@ -80,6 +81,7 @@ internal sealed class PipelineSettings
     public TimeSpan RequestTimeout { get; }
     public TimeSpan RetryBaseDelay { get; }
     public TimeSpan RetryMaxDelay { get; }
+    public TimeSpan ProbeInterval { get; }
     public TimeSpan ShutdownTimeout { get; }
     public FrozenDictionary<string, string> Headers { get; }
     public TimeProvider TimeProvider { get; }
@@ -224,6 +226,8 @@ internal sealed class PipelineSettings
         {
             errors.Add($"{nameof(ClickstreamOptions.RetryMaxDelay)} ({options.RetryMaxDelay}) must not be less than {nameof(ClickstreamOptions.RetryBaseDelay)} ({options.RetryBaseDelay}).");
         }
+
+        Positive(errors, options.ProbeInterval, nameof(ClickstreamOptions.ProbeInterval));
 
         if (options.ShutdownTimeout < TimeSpan.Zero && options.ShutdownTimeout != Timeout.InfiniteTimeSpan)
         {

@@ -53,6 +53,37 @@ internal sealed class LatencyEstimate
         return latencies;
     }
 
+    /// <summary>
+    /// How long after each of <paramref name="timestamps"/> (ascending) the acknowledged count first grew, sorted; a
+    /// timestamp after which nothing more was acknowledged has none. The resolution is the sampling interval.
+    /// </summary>
+    public List<TimeSpan> FirstAcksAfter(long[] timestamps, TimeProvider time)
+    {
+        var delays = new List<TimeSpan>(timestamps.Length);
+        lock (_lock)
+        {
+            var sample = 0;
+            foreach (var timestamp in timestamps)
+            {
+                // Samples are kept only when the count changed: the first one after the timestamp is the first ack after it.
+                while (sample < _samples.Count && _samples[sample].Timestamp <= timestamp)
+                {
+                    sample++;
+                }
+
+                if (sample == _samples.Count)
+                {
+                    break;
+                }
+
+                delays.Add(time.GetElapsedTime(timestamp, _samples[sample].Timestamp));
+            }
+        }
+
+        delays.Sort();
+        return delays;
+    }
+
     /// <summary>The <paramref name="percentile"/> (0 to 100) of sorted <paramref name="latencies"/>, nearest rank.</summary>
     public static TimeSpan Percentile(List<TimeSpan> latencies, double percentile)
     {

@@ -16,8 +16,10 @@ namespace Clickstream.Cli.Load;
 /// <summary>
 /// <c>load</c>: drives a running collector (ours or a Raccoon deployment) with a real pipeline at a fixed rate,
 /// then reports throughput, latency percentiles (TrackAsync to acknowledged, see <see cref="LatencyEstimate"/>)
-/// and the failures, retries and drops the pipeline counted. The endpoint is probed first (a TCP connect), so an
-/// unreachable one is an error within <see cref="ProbeTimeout"/>, not a run that waits for its flush timeout.
+/// and the failures, retries and drops the pipeline counted; for a collector that goes down and comes back during the
+/// run (<see cref="OutageWatch"/>), the time from each up-edge to the first acknowledged request. The endpoint is probed
+/// first (a TCP connect), so an unreachable one is an error within <see cref="ProbeTimeout"/>, not a run that waits for
+/// its flush timeout.
 /// </summary>
 internal sealed class LoadCommand(IAnsiConsole console) : AsyncCommand<LoadCommand.Settings>
 {
@@ -155,11 +157,13 @@ internal sealed class LoadCommand(IAnsiConsole console) : AsyncCommand<LoadComma
     {
         var before = pipeline.GetStatistics();
         var latency = new LatencyEstimate();
+        var watch = new OutageWatch(settings.EndpointUri, time);
         var start = time.GetTimestamp();
         var producers = PacedProducers.Start(pipeline, settings.Events, settings.Rate, settings.Producers, makeEvent, time, cancellationToken, out var producing);
 
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sampling = SampleAsync(pipeline, before.EventsAcknowledged, latency, time, stopSampling.Token);
+        var watching = watch.RunAsync(stopSampling.Token);
 
         await producing;
         var trackElapsed = time.GetElapsedTime(start);
@@ -180,9 +184,17 @@ internal sealed class LoadCommand(IAnsiConsole console) : AsyncCommand<LoadComma
         var elapsed = time.GetElapsedTime(start);
         await stopSampling.CancelAsync();
         await sampling;
+        await watching;
         latency.Add(time.GetTimestamp(), pipeline.GetStatistics().EventsAcknowledged - before.EventsAcknowledged);
         var latencies = latency.Latencies(producers.BlockStarts, producers.BlockSize, settings.Events, time);
-        return new LoadRun(before, producers.Completed, producers.Failed, producers.FirstError, flushed, trackElapsed, elapsed, latencies);
+        var upEdges = watch.UpEdges;
+        var recoveries = latency.FirstAcksAfter(upEdges, time);
+        return new LoadRun(before, producers.Completed, producers.Failed, producers.FirstError, flushed, trackElapsed, elapsed, latencies)
+        {
+            DownEdges = watch.DownEdges,
+            UpEdges = upEdges.Length,
+            UpEdgeToFirstAck = recoveries,
+        };
     }
 
     private static async Task SampleAsync(ClickstreamPipeline pipeline, long baseline, LatencyEstimate latency, TimeProvider time, CancellationToken cancellationToken)

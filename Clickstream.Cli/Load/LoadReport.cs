@@ -6,7 +6,17 @@ namespace Clickstream.Cli.Load;
 
 /// <summary>What one <c>load</c> run measured.</summary>
 internal sealed record LoadRun(
-    ClickstreamStatistics Before, long Tracked, long TrackFailed, Exception? FirstError, bool Flushed, TimeSpan TrackElapsed, TimeSpan Elapsed, List<TimeSpan> Latencies);
+    ClickstreamStatistics Before, long Tracked, long TrackFailed, Exception? FirstError, bool Flushed, TimeSpan TrackElapsed, TimeSpan Elapsed, List<TimeSpan> Latencies)
+{
+    /// <summary>Times the endpoint was seen going down during the run (<see cref="OutageWatch"/>).</summary>
+    public int DownEdges { get; init; }
+
+    /// <summary>Times it was seen coming back.</summary>
+    public int UpEdges { get; init; }
+
+    /// <summary>For each up-edge followed by an ack, the time to that first ack, sorted.</summary>
+    public List<TimeSpan> UpEdgeToFirstAck { get; init; } = [];
+}
 
 /// <summary>The report of a <c>load</c> run: throughput, latency percentiles, and what the pipeline counted going wrong.</summary>
 internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, ClickstreamStatistics delta, long pendingOnDisk)
@@ -24,6 +34,14 @@ internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, Cli
         table.AddRow("latency p50 / p90 / p99 / max", run.Latencies.Count == 0
             ? "-"
             : $"{Ms(50)} / {Ms(90)} / {Ms(99)} / {Ms(100)}");
+        if (run.DownEdges > 0)
+        {
+            table.AddRow("collector outages seen", $"{Count(run.DownEdges)} down, {Count(run.UpEdges)} up again");
+            table.AddRow("up-edge to first ack p50 / max", run.UpEdgeToFirstAck.Count == 0
+                ? "-"
+                : $"{Ms(run.UpEdgeToFirstAck, 50)} / {Ms(run.UpEdgeToFirstAck, 100)} ({run.UpEdgeToFirstAck.Count} up-edges)");
+        }
+
         table.AddRow("batches sent / acknowledged", $"{Count(delta.BatchesSent)} / {Count(delta.BatchesAcknowledged)}");
         table.AddRow("batches failed / retried", $"{Count(delta.BatchesFailed)} / {Count(delta.BatchesRetried)}");
         table.AddRow("events dropped: overflow / send failed / shutdown", $"{Count(delta.EventsDroppedOverflow)} / {Count(delta.EventsDroppedSendFailed)} / {Count(delta.EventsDroppedShutdown)}");
@@ -31,6 +49,10 @@ internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, Cli
         table.AddRow("pending on disk at the end", Count(pendingOnDisk));
         console.Write(table);
         console.MarkupLine("[grey]Latency: TrackAsync to acknowledged per block of events, from the acknowledged counter sampled every 5 ms.[/]");
+        if (run.DownEdges > 0)
+        {
+            console.MarkupLine("[grey]Outages: the endpoint's port watched by a TCP connect every 20 ms; up-edge to first ack: from the connect that found it back to the first acknowledged count above the one at that moment.[/]");
+        }
 
         if (Passed)
         {
@@ -45,8 +67,10 @@ internal sealed class LoadReport(LoadCommand.Settings settings, LoadRun run, Cli
         }
     }
 
-    private string Ms(double percentile) =>
-        LatencyEstimate.Percentile(run.Latencies, percentile).TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms";
+    private string Ms(double percentile) => Ms(run.Latencies, percentile);
+
+    private static string Ms(List<TimeSpan> sorted, double percentile) =>
+        LatencyEstimate.Percentile(sorted, percentile).TotalMilliseconds.ToString("F1", CultureInfo.InvariantCulture) + " ms";
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 

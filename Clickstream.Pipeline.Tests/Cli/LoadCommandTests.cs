@@ -52,6 +52,26 @@ public class LoadCommandTests
     }
 
     [Test]
+    public async Task Load_against_a_flapping_collector_reports_the_time_from_each_up_edge_to_the_first_ack()
+    {
+        await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = false });
+        var load = CliRunner.RunAsync(["load", "--endpoint", collector.EventsEndpoint.ToString(), "--events", "4000", "--rate", "1000", "--batch-size", "100"]);
+
+        // Flapping once the load delivers: its first TCP probe must find the collector up.
+        await collector.WaitForEventsAsync(1, Timeouts.Guard());
+        collector.Faults.ScheduleOutages(new OutageSchedule(period: TimeSpan.FromMilliseconds(1000), duration: TimeSpan.FromMilliseconds(300)));
+        var result = await load;
+        collector.Faults.ScheduleOutages(null);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(result.ExitCode, Is.Zero, result.Output + result.Errors);
+            Assert.That(result.Output, Does.Match(@"collector outages seen\s*│\s*[1-9]\d* down, [1-9]\d* up again"));
+            Assert.That(result.Output, Does.Match(@"up-edge to first ack p50 / max\s*│\s*[\d.]+ ms / [\d.]+ ms \([1-9]\d* up-edges\)"));
+        }
+    }
+
+    [Test]
     public async Task Load_to_a_closed_port_exits_3_naming_the_endpoint()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

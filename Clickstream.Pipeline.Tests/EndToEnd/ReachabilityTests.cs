@@ -96,7 +96,7 @@ public class ReachabilityTests : PipelineTestBase
     [Test]
     public async Task App_reachability_signal_holds_batches_until_it_says_reachable()
     {
-        var signal = new ManualSignal(reachable: false);
+        var signal = new ManualReachability(reachable: false);
         var pipeline = Create(o => o.Reachability = signal);
         await TrackAsync(pipeline, 10);
         await Harness.WaitAsync(pipeline, s => s.EventsStored == 10);
@@ -121,20 +121,5 @@ public class ReachabilityTests : PipelineTestBase
         pipeline.Resume();
         Assert.That(pipeline.GetStatistics().IsReachable, Is.True);
         await Task.CompletedTask;
-    }
-
-    private sealed class ManualSignal(bool reachable) : IClickstreamReachability
-    {
-        private volatile bool _reachable = reachable;
-
-        public event EventHandler? Changed;
-
-        public bool IsReachable => _reachable;
-
-        public void Set(bool value)
-        {
-            _reachable = value;
-            Changed?.Invoke(this, EventArgs.Empty);
-        }
     }
 }

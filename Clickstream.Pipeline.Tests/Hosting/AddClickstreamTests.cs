@@ -36,6 +36,7 @@ public class AddClickstreamTests
                 ["Clickstream:MaxTimeBetweenTwoBatches"] = "00:00:02.500",
                 ["Clickstream:EventTimeToLive"] = "3.00:00:00",
                 ["Clickstream:MaxDeadLetters"] = "500",
+                ["Clickstream:ProbeInterval"] = "00:00:05",
                 ["Clickstream:FlushCommitsToDisk"] = "true",
                 ["Clickstream:DetectNetworkChanges"] = "false",
                 ["Clickstream:EventGroup"] = "shop",
@@ -60,6 +61,7 @@ public class AddClickstreamTests
             Assert.That(options.MaxTimeBetweenTwoBatches, Is.EqualTo(TimeSpan.FromMilliseconds(2500)));
             Assert.That(options.EventTimeToLive, Is.EqualTo(TimeSpan.FromDays(3)));
             Assert.That(options.MaxDeadLetters, Is.EqualTo(500));
+            Assert.That(options.ProbeInterval, Is.EqualTo(TimeSpan.FromSeconds(5)));
             Assert.That(options.FlushCommitsToDisk, Is.True);
             Assert.That(options.DetectNetworkChanges, Is.False);
             Assert.That(options.EventGroup, Is.EqualTo("shop"));

@@ -113,4 +113,7 @@ internal static partial class Log
     public static partial void ShutdownAbandoned(ILogger logger, string stage, TimeSpan grace);
     [LoggerMessage(53, LogLevel.Error, "The store's segment {FirstId} cannot be read ({Detail}); its {Count} QoS1 events on disk only were dropped as unreadable and the store goes on after it")]
     public static partial void SegmentUnreadable(ILogger logger, long firstId, long count, string detail, Exception exception);
+
+    [LoggerMessage(90, LogLevel.Debug, "Reachability back: {Batches} batches ({Events} events) that waited at the gate sent at once, oldest first")]
+    public static partial void WaitingBatchesReleased(ILogger logger, int batches, int events);
 }

@@ -45,6 +45,9 @@ internal sealed class PipelineCounters
     public long DeadLettersEvicted;
     public long Unreadable;
 
+    /// <summary>When the next reachability probe is due (UTC ticks on the pipeline's clock); 0 while none is armed. Lets a test step a fake clock to it.</summary>
+    public long NextProbeDueTicks;
+
     private TaskCompletionSource? _changed;
 
     public ClickstreamStatistics Snapshot() => new()

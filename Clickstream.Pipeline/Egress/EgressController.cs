@@ -18,6 +18,16 @@ namespace Clickstream.Pipeline.Egress;
 /// endpoint acknowledges other requests (<see cref="RecentAckWindow"/>). QoS0 events of a failed request are dropped
 /// and counted (QoS0 is at-most-once).
 /// </summary>
+/// <remarks>
+/// Batches wait at the reachability gate (<see cref="EventScheduler.WatchGate"/>), not on a backoff, once the gate has
+/// closed: a batch taken from the block while it is closed is parked instead of sent, so a server going down mid-drain
+/// costs one failed request per slot; a network failure's retry (refused, reset, timed out) parks at once while it is
+/// closed, and a retry whose delay ends while it is closed parks then. When the gate opens (a probe answered, the
+/// network or the app's signal came back, a resume), the parked batches and the pending retries of network failures
+/// are sent at once, oldest first and before the events the scheduler held, and the shared backoff starts over: a
+/// batch's backoff never keeps the pipeline idle once the server answers. Retries of the server's own answers (5xx,
+/// 429 and Retry-After, 401/403, misconfiguration) keep their delay.
+/// </remarks>
 internal sealed class EgressController
 {
     private readonly ActionBlock<EventEnvelope[]> _block;
@@ -33,6 +43,12 @@ internal sealed class EgressController
     private readonly Action<int> _instantEventsDone;
     private readonly EgressDiagnostics _diagnostics;
     private readonly FailureEpisodes _episodes = new();
+
+    // The gate as the scheduler last told it, and the retries that have not gone back yet (on their timer, or parked at
+    // the closed gate); both under _gateLock. A retry leaves the list exactly once: by its timer or by the gate opening.
+    private readonly Lock _gateLock = new();
+    private readonly List<PendingRetry> _waiting = [];
+    private bool _gateOpen = true;
 
     // The TimeProvider timestamp of the latest acknowledged request; long.MinValue until there is one.
     private long _lastAcknowledged = long.MinValue;
@@ -71,6 +87,7 @@ internal sealed class EgressController
             SendAsync,
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = maxConcurrentRequests, EnsureOrdered = false });
         scheduler.ConnectTo(_block);
+        scheduler.WatchGate(OnGateChanged);
     }
 
     public Task Completion => _block.Completion;
@@ -92,7 +109,7 @@ internal sealed class EgressController
         var settled = false;
         try
         {
-            if (_shutdown.IsCancellationRequested)
+            if (_shutdown.IsCancellationRequested || ParkIfGateClosed(batch))
             {
                 return;
             }
@@ -233,7 +250,7 @@ internal sealed class EgressController
             }
             else
             {
-                ScheduleRetry(events, delay, toScheduler: true);
+                ScheduleRetry(events, delay, toScheduler: true, networkFailure: outcome.Result is SendResult.NetworkError or SendResult.Timeout);
             }
         }
 
@@ -330,11 +347,118 @@ internal sealed class EgressController
         }
     }
 
-    /// <summary>Sends <paramref name="events"/> again after <paramref name="delay"/>: through the scheduler (batched with others), or alone to this block.</summary>
-    private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay, bool toScheduler)
+    /// <summary>
+    /// Sends <paramref name="events"/> again after <paramref name="delay"/>: through the scheduler (batched with others), or
+    /// alone to this block. A retry through the scheduler waits at the gate (see the remarks); a network failure's parks
+    /// at once while the gate is closed.
+    /// </summary>
+    private void ScheduleRetry(EventEnvelope[] events, TimeSpan delay, bool toScheduler, bool networkFailure = false)
     {
-        var retry = new PendingRetry(this, events, toScheduler);
+        var retry = new PendingRetry(this, events, toScheduler, afterFailure: true, networkFailure);
+        if (toScheduler)
+        {
+            lock (_gateLock)
+            {
+                _waiting.Add(retry);
+                if (!_gateOpen && networkFailure)
+                {
+                    retry.Parked = true;
+                    return;
+                }
+            }
+        }
+
         retry.Timer = _timeProvider.CreateTimer(static s => ((PendingRetry)s!).Fire(), retry, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>A batch taken from the block while the gate is closed waits at it, unsent, instead of costing a failed request.</summary>
+    private bool ParkIfGateClosed(EventEnvelope[] batch)
+    {
+        // Read without the lock first: the gate is open nearly always, and a batch sent just as it closes only fails.
+        if (Volatile.Read(ref _gateOpen))
+        {
+            return false;
+        }
+
+        lock (_gateLock)
+        {
+            if (_gateOpen)
+            {
+                return false;
+            }
+
+            _waiting.Add(new PendingRetry(this, batch, toScheduler: false, afterFailure: false, networkFailure: false) { Parked = true });
+            return true;
+        }
+    }
+
+    /// <summary>A retry's delay ended: true if it goes now; false if it parks at the closed gate or has gone already.</summary>
+    private bool TakeDue(PendingRetry retry)
+    {
+        lock (_gateLock)
+        {
+            if (retry.Taken)
+            {
+                return false;
+            }
+
+            if (!_gateOpen && retry.ToScheduler)
+            {
+                retry.Parked = true;
+                return false;
+            }
+
+            retry.Taken = true;
+            _waiting.Remove(retry);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The scheduler's gate changed, under its lock. Opening: the parked batches and the network failures' retries go to
+    /// this block now, oldest first, before the scheduler feeds the events it held; and the shared backoff starts over.
+    /// </summary>
+    private void OnGateChanged(bool open)
+    {
+        List<PendingRetry>? released = null;
+        lock (_gateLock)
+        {
+            Volatile.Write(ref _gateOpen, open);
+            if (!open)
+            {
+                return;
+            }
+
+            for (var i = 0; i < _waiting.Count; i++)
+            {
+                var retry = _waiting[i];
+                if (retry.Parked || retry.NetworkFailure)
+                {
+                    retry.Taken = true;
+                    (released ??= []).Add(retry);
+                }
+            }
+
+            if (released is not null)
+            {
+                _waiting.RemoveAll(static r => r.Taken);
+            }
+        }
+
+        _policy.OnSuccess();
+        if (released is null)
+        {
+            return;
+        }
+
+        released.Sort(static (a, b) => a.FirstId.CompareTo(b.FirstId));
+        var events = 0;
+        foreach (var retry in released)
+        {
+            events += retry.Release();
+        }
+
+        Log.WaitingBatchesReleased(_logger, released.Count, events);
     }
 
     private static int CountDurable(EventEnvelope[] batch)
@@ -367,21 +491,35 @@ internal sealed class EgressController
         return result;
     }
 
-    /// <summary>A failed batch waiting for its backoff delay; one timer per failed batch, disposed when it fires.</summary>
-    private sealed class PendingRetry(EgressController owner, EventEnvelope[] events, bool toScheduler)
+    /// <summary>
+    /// A failed batch waiting for its backoff delay (one timer per failed batch, disposed when it fires), or a batch
+    /// parked at the closed gate. <see cref="Parked"/> and <see cref="Taken"/> are read and written under the gate lock.
+    /// </summary>
+    private sealed class PendingRetry(EgressController owner, EventEnvelope[] events, bool toScheduler, bool afterFailure, bool networkFailure)
     {
         public ITimer? Timer { get; set; }
+
+        public bool ToScheduler => toScheduler;
+
+        public bool NetworkFailure => networkFailure;
+
+        /// <summary>Due, or never timed: goes when the gate opens.</summary>
+        public bool Parked { get; set; }
+
+        /// <summary>Gone back (by its timer or by the gate opening); nothing may send it again.</summary>
+        public bool Taken { get; set; }
+
+        public long FirstId => events[0].Id;
 
         public void Fire()
         {
             Timer?.Dispose();
-            if (owner._shutdown.IsCancellationRequested)
+            if (owner._shutdown.IsCancellationRequested || !owner.TakeDue(this))
             {
                 return;
             }
 
-            owner._diagnostics.BatchRetried(events.Length);
-            Interlocked.Increment(ref owner._counters.BatchesRetried);
+            Count();
             if (toScheduler)
             {
                 owner._scheduler.EnqueueRange(events);
@@ -389,6 +527,29 @@ internal sealed class EgressController
             else
             {
                 owner._block.Post(events);
+            }
+        }
+
+        /// <summary>The gate opened: straight to the block (the scheduler would put these behind the newer events it held).</summary>
+        public int Release()
+        {
+            Timer?.Dispose();
+            if (owner._shutdown.IsCancellationRequested)
+            {
+                return 0;
+            }
+
+            Count();
+            owner._block.Post(events);
+            return events.Length;
+        }
+
+        private void Count()
+        {
+            if (afterFailure)
+            {
+                owner._diagnostics.BatchRetried(events.Length);
+                Interlocked.Increment(ref owner._counters.BatchesRetried);
             }
         }
     }

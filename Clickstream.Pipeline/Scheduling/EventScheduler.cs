@@ -35,6 +35,7 @@ internal sealed class EventScheduler : IDisposable
     private bool _disposed;
     private int _flushesPending;
     private EventProcessor? _processor;
+    private Action<bool>? _gateChanged;
 
     public EventScheduler(int maxBatchSize, int maxBatchBytes, TimeSpan maxDelay, TimeProvider timeProvider, ILogger logger)
     {
@@ -56,6 +57,21 @@ internal sealed class EventScheduler : IDisposable
 
     /// <summary>Where the batches go: the egress block (a test's buffer). Set once, before any event comes.</summary>
     public void ConnectTo(ITargetBlock<EventEnvelope[]> target) => _target = target;
+
+    /// <summary>
+    /// Tells <paramref name="handler"/> the reachability signal now and at every change, under this class's lock
+    /// and, when it opens, before the held events are fed (the egress sends the batches waiting at the gate first, so
+    /// the backlog goes out oldest first). Set once, by the egress.
+    /// </summary>
+    public void WatchGate(Action<bool> handler)
+    {
+        lock (_lock)
+        {
+            // Told the current state under the lock, so that no change can slip in between.
+            _gateChanged = handler;
+            handler(_reachable);
+        }
+    }
 
     /// <summary>Events waiting here while the network is unreachable.</summary>
     public int HeldCount
@@ -145,6 +161,7 @@ internal sealed class EventScheduler : IDisposable
 
             _reachable = reachable;
             Log.ReachabilityChanged(_logger, reachable ? "reachable" : "unreachable", reachable ? "resumed" : "paused");
+            _gateChanged?.Invoke(reachable);
             if (!reachable)
             {
                 _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

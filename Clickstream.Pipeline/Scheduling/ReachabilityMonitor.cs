@@ -12,7 +12,9 @@ namespace Clickstream.Pipeline.Scheduling;
 /// <item>the app's own: <see cref="ClickstreamPipeline.Pause"/>/<see cref="ClickstreamPipeline.Resume"/> and an optional <see cref="IClickstreamReachability"/>;</item>
 /// <item>the OS: <see cref="NetworkChange.NetworkAvailabilityChanged"/> (ignored for a loopback endpoint);</item>
 /// <item>the server's: after <see cref="FailuresToTrip"/> network failures or timeouts in a row the server is
-/// marked unreachable and probed (<see cref="ReachabilityProbe"/>) with jittered backoff until it answers.</item>
+/// marked unreachable and probed (<see cref="ReachabilityProbe"/>) on a <see cref="ProbeSchedule"/> of its own
+/// (<c>ProbeInterval</c>, never the batches' retry backoff) until it answers; the OS saying the network is back, the
+/// app's signal saying reachable, or <see cref="ClickstreamPipeline.Resume"/> probe at once.</item>
 /// </list>
 /// While unreachable the request rate is the probe rate: no batch goes out, however long the outage lasts.
 /// </summary>
@@ -32,7 +34,7 @@ internal sealed class ReachabilityMonitor : IDisposable
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
     private readonly HealthReporter _health;
-    private readonly JitteredBackoff _probeBackoff;
+    private readonly ProbeSchedule _probeSchedule;
     private readonly bool _watchOs;
     private readonly ITimer _probeTimer;
     private readonly CancellationTokenSource _stopping = new();
@@ -59,7 +61,7 @@ internal sealed class ReachabilityMonitor : IDisposable
         _timeProvider = settings.TimeProvider;
         _counters = counters;
         _logger = logger;
-        _probeBackoff = new JitteredBackoff(settings.RetryBaseDelay, settings.RetryMaxDelay, settings.Random);
+        _probeSchedule = new ProbeSchedule(settings.ProbeInterval, settings.Random);
         _probeTimer = _timeProvider.CreateTimer(static s => ((ReachabilityMonitor)s!).OnProbeTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
         // A loopback collector is reachable whatever the machine's other interfaces say.
@@ -109,6 +111,10 @@ internal sealed class ReachabilityMonitor : IDisposable
         {
             _paused = paused;
             Apply();
+            if (!paused)
+            {
+                ProbeNowIfDown();
+            }
         }
     }
 
@@ -126,7 +132,7 @@ internal sealed class ReachabilityMonitor : IDisposable
             {
                 // Any answer from the server, even an error, proves it is reachable.
                 _failuresInARow = 0;
-                _probeBackoff.Reset();
+                _probeSchedule.Reset();
                 return;
             }
 
@@ -199,9 +205,35 @@ internal sealed class ReachabilityMonitor : IDisposable
         _counters.NotifyChanged();
     }
 
-    private void ScheduleProbe() => _probeTimer.Change(_probeBackoff.NextDelay(), Timeout.InfiniteTimeSpan);
+    /// <summary>Arms the next probe on the probe cadence; under the lock.</summary>
+    private void ScheduleProbe()
+    {
+        var delay = _probeSchedule.NextDelay();
+        _probeTimer.Change(delay, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _counters.NextProbeDueTicks, (_timeProvider.GetUtcNow() + delay).UtcTicks);
+        _counters.NotifyChanged();
+    }
 
-    private void OnProbeTimer() => _ = ProbeAsync();
+    /// <summary>
+    /// A sign that the network is back (the OS, the app, a resume): probe now rather than at the next tick. Under the lock,
+    /// so the probe itself starts on the thread pool. A probe already in flight may answer too; whichever answers first
+    /// reopens the gate, and the other finds it open.
+    /// </summary>
+    private void ProbeNowIfDown()
+    {
+        if (_serverDown && !_disposed)
+        {
+            _probeTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref _counters.NextProbeDueTicks, 0);
+            ThreadPool.UnsafeQueueUserWorkItem(static monitor => monitor.OnProbeTimer(), this, preferLocal: false);
+        }
+    }
+
+    private void OnProbeTimer()
+    {
+        Volatile.Write(ref _counters.NextProbeDueTicks, 0);
+        _ = ProbeAsync();
+    }
 
     private async Task ProbeAsync()
     {
@@ -238,6 +270,7 @@ internal sealed class ReachabilityMonitor : IDisposable
 
             // Back, or (gRPC) half-open: the next batch is the probe, and one more failure trips again.
             _serverDown = false;
+            _probeSchedule.Reset();
             _failuresInARow = _probe.CallIsTheProbe ? FailuresToTrip - 1 : 0;
             Volatile.Write(ref _probeErrorsLogged, 0);
             Log.ServerReachable(_logger);
@@ -257,6 +290,10 @@ internal sealed class ReachabilityMonitor : IDisposable
 
             _osAvailable = e.IsAvailable;
             Apply();
+            if (e.IsAvailable)
+            {
+                ProbeNowIfDown();
+            }
         }
     }
 
@@ -275,6 +312,10 @@ internal sealed class ReachabilityMonitor : IDisposable
             _appApplied = read;
             _appReachable = reachable;
             Apply();
+            if (reachable)
+            {
+                ProbeNowIfDown();
+            }
         }
     }
 }
