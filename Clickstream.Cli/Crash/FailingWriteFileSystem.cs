@@ -28,30 +28,8 @@ internal sealed class FailingWriteFileSystem(Action onFailure) : StoreFileSystem
         return true;
     }
 
-    private sealed class FailingStream(FailingWriteFileSystem owner, Stream inner) : Stream
+    private sealed class FailingStream(FailingWriteFileSystem owner, Stream inner) : DelegatingStoreStream(inner)
     {
-        public override bool CanRead => inner.CanRead;
-
-        public override bool CanSeek => inner.CanSeek;
-
-        public override bool CanWrite => inner.CanWrite;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => inner.Position = value;
-        }
-
-        public override void Flush() => inner.Flush();
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
-
-        public override void SetLength(long value) => inner.SetLength(value);
-
         public override void Write(byte[] buffer, int offset, int count)
         {
             if (owner.FailsNow())
@@ -59,17 +37,7 @@ internal sealed class FailingWriteFileSystem(Action onFailure) : StoreFileSystem
                 throw new IOException("No space left on device (injected by the crash test)");
             }
 
-            inner.Write(buffer, offset, count);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            Inner.Write(buffer, offset, count);
         }
     }
 }

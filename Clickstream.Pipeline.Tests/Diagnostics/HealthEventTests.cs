@@ -12,23 +12,16 @@ namespace Clickstream.Pipeline.Tests.Diagnostics;
 /// </summary>
 public class HealthEventTests : PipelineTestBase
 {
-    private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
-
     private HealthRecorder _health = null!;
 
     [SetUp]
     public void Record() => _health = new HealthRecorder();
 
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
+        Harness.CreateRetrying(o =>
         {
             o.HealthObserver = _health;
-            o.MaxBatchSize = 5;
             o.InstantEventTypes.Add("Click");
-            o.RetryBaseDelay = RetryBase;
-            o.RetryMaxDelay = RetryMax;
-            o.Random = FixedRandom.Ceiling;
             configure?.Invoke(o);
         });
 
@@ -87,7 +80,7 @@ public class HealthEventTests : PipelineTestBase
             Assert.That(_health.Of(BatchRetried), Is.Empty, "not before the backoff delay");
         }
 
-        Harness.Time.Advance(RetryMax);
+        Harness.Time.Advance(PipelineHarness.RetryMax);
         await pipeline.FlushAsync(Harness.Guard);
         await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         using (Assert.EnterMultipleScope())
@@ -165,7 +158,7 @@ public class HealthEventTests : PipelineTestBase
     public async Task Server_down_is_reported_as_a_connection_failure_and_its_return_as_restored()
     {
         var pipeline = Create();
-        await Harness.MakeUnreachableAsync(pipeline, RetryMax);
+        await Harness.MakeUnreachableAsync(pipeline, PipelineHarness.RetryMax);
         await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         var failed = _health.Of(ConnectionFailed).Single();
         using (Assert.EnterMultipleScope())
@@ -176,7 +169,7 @@ public class HealthEventTests : PipelineTestBase
         }
 
         await Harness.StartCollectorAgainAsync();
-        Harness.Time.Advance(RetryMax);
+        Harness.Time.Advance(PipelineHarness.RetryMax);
         await Harness.WaitAsync(pipeline, s => s.IsReachable);
         await pipeline.HealthDelivered.WaitAsync(Harness.Guard);
         Assert.That(_health.Of(ConnectionRestored), Has.Count.EqualTo(1));

@@ -12,19 +12,6 @@ namespace Clickstream.Pipeline.Tests.EndToEnd;
 /// </summary>
 public class AppCallbackTests : PipelineTestBase
 {
-    private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
-
-    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
-        {
-            o.MaxBatchSize = 5;
-            o.RetryBaseDelay = RetryBase;
-            o.RetryMaxDelay = RetryMax;
-            o.Random = FixedRandom.Ceiling;
-            configure?.Invoke(o);
-        });
-
     [Test]
     public async Task Observer_that_pauses_and_resumes_from_another_thread_and_waits_does_not_deadlock()
     {
@@ -43,12 +30,12 @@ public class AppCallbackTests : PipelineTestBase
                 })));
             }
         });
-        pipeline = Create(o => o.HealthObserver = observer);
+        pipeline = Harness.CreateRetrying(o => o.HealthObserver = observer);
 
-        await Harness.MakeUnreachableAsync(pipeline, RetryMax);
+        await Harness.MakeUnreachableAsync(pipeline, PipelineHarness.RetryMax);
         var returned = await calledBack.Task.WaitAsync(Harness.Guard);
         await Harness.StartCollectorAgainAsync();
-        Harness.Time.Advance(RetryMax);
+        Harness.Time.Advance(PipelineHarness.RetryMax);
         await Harness.WaitAsync(pipeline, s => s.IsReachable);
         await pipeline.FlushAsync(Harness.Guard);
 
@@ -75,7 +62,7 @@ public class AppCallbackTests : PipelineTestBase
                 calledBack.TrySetResult(tracked && WaitFor(pipeline.FlushAsync(Timeouts.Guard(10))));
             }
         });
-        pipeline = Create(o => o.HealthObserver = observer);
+        pipeline = Harness.CreateRetrying(o => o.HealthObserver = observer);
 
         await PipelineHarness.TrackAsync(pipeline, pageViews: 10);
         await pipeline.FlushAsync(Harness.Guard);
@@ -95,7 +82,7 @@ public class AppCallbackTests : PipelineTestBase
         using var release = new ManualResetEventSlim();
         var observer = new CallbackObserver(_ => release.Wait(Timeouts.Guard()));
         var logs = new RecordingLoggerFactory();
-        var pipeline = Create(o =>
+        var pipeline = Harness.CreateRetrying(o =>
         {
             o.HealthObserver = observer;
             o.LoggerFactory = logs;
@@ -116,7 +103,7 @@ public class AppCallbackTests : PipelineTestBase
     {
         var signal = new CallbackReachability(_ => throw new InvalidOperationException("app bug"));
         var logs = new RecordingLoggerFactory();
-        var pipeline = Create(o =>
+        var pipeline = Harness.CreateRetrying(o =>
         {
             o.Reachability = signal;
             o.LoggerFactory = logs;
@@ -158,7 +145,7 @@ public class AppCallbackTests : PipelineTestBase
 
             return Volatile.Read(ref reachable);
         });
-        pipeline = Create(o => o.Reachability = signal);
+        pipeline = Harness.CreateRetrying(o => o.Reachability = signal);
 
         Volatile.Write(ref reachable, false);
         signal.RaiseChanged();
@@ -181,21 +168,21 @@ public class AppCallbackTests : PipelineTestBase
     {
         using var handler = new PingFaultHandler(failures: 2);
         var logs = new RecordingLoggerFactory();
-        var pipeline = Create(o =>
+        var pipeline = Harness.CreateRetrying(o =>
         {
             o.HttpMessageHandler = handler;
             o.LoggerFactory = logs;
         });
 
-        await Harness.MakeUnreachableAsync(pipeline, RetryMax);
+        await Harness.MakeUnreachableAsync(pipeline, PipelineHarness.RetryMax);
         await Harness.StartCollectorAgainAsync();
         for (var probe = 1; probe <= 2; probe++)
         {
-            Harness.Time.Advance(RetryMax);
+            Harness.Time.Advance(PipelineHarness.RetryMax);
             await pipeline.Counters.WaitAsync(s => s.ReachabilityProbes == probe, Timeouts.Guard(15));
         }
 
-        Harness.Time.Advance(RetryMax);
+        Harness.Time.Advance(PipelineHarness.RetryMax);
         await Harness.WaitAsync(pipeline, s => s.IsReachable);
         await pipeline.FlushAsync(Harness.Guard);
 

@@ -5,19 +5,6 @@ namespace Clickstream.Pipeline.Tests.EndToEnd;
 
 public class ReachabilityTests : PipelineTestBase
 {
-    private static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
-
-    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
-        {
-            o.MaxBatchSize = 5;
-            o.RetryBaseDelay = RetryBase;
-            o.RetryMaxDelay = RetryMax;
-            o.Random = FixedRandom.Ceiling;
-            configure?.Invoke(o);
-        });
-
     private static async Task TrackAsync(ClickstreamPipeline pipeline, int count, int first = 0)
     {
         for (var i = first; i < first + count; i++)
@@ -29,7 +16,7 @@ public class ReachabilityTests : PipelineTestBase
     [Test]
     public async Task Server_down_is_held_unreachable_after_failures_in_a_row_and_only_probed_until_it_is_back()
     {
-        var pipeline = Create();
+        var pipeline = Harness.CreateRetrying();
         await Harness.StopCollectorAsync();
         await TrackAsync(pipeline, 5);
 
@@ -37,7 +24,7 @@ public class ReachabilityTests : PipelineTestBase
         for (var failures = 1; failures <= 3; failures++)
         {
             await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            Harness.Time.Advance(RetryMax);
+            Harness.Time.Advance(PipelineHarness.RetryMax);
         }
 
         var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable);
@@ -49,7 +36,7 @@ public class ReachabilityTests : PipelineTestBase
         for (var i = 0; i < 10; i++)
         {
             var probes = pipeline.GetStatistics().ReachabilityProbes;
-            Harness.Time.Advance(RetryMax);
+            Harness.Time.Advance(PipelineHarness.RetryMax);
             await Harness.WaitAsync(pipeline, s => s.ReachabilityProbes > probes);
         }
 
@@ -63,14 +50,14 @@ public class ReachabilityTests : PipelineTestBase
         }
 
         await Harness.StartCollectorAgainAsync();
-        Harness.Time.Advance(RetryMax);
+        Harness.Time.Advance(PipelineHarness.RetryMax);
         await Harness.WaitAsync(pipeline, s => s.IsReachable);
         var flush = pipeline.FlushAsync(Harness.Guard);
         while (!flush.IsCompleted)
         {
             // The first batch's own retry timer may still be pending.
             var before = pipeline.GetStatistics();
-            Harness.Time.Advance(RetryMax);
+            Harness.Time.Advance(PipelineHarness.RetryMax);
             await Task.WhenAny(flush, Harness.WaitAsync(pipeline, s => s.BatchesAcknowledged > before.BatchesAcknowledged || s.BatchesFailed > before.BatchesFailed));
         }
 
@@ -82,12 +69,12 @@ public class ReachabilityTests : PipelineTestBase
     public async Task Server_errors_do_not_mark_it_unreachable()
     {
         Harness.Collector.Faults.AlwaysFail(500);
-        var pipeline = Create();
+        var pipeline = Harness.CreateRetrying();
         await TrackAsync(pipeline, 5);
         for (var failures = 1; failures <= 4; failures++)
         {
             await Harness.WaitAsync(pipeline, s => s.BatchesFailed == failures);
-            Harness.Time.Advance(RetryMax);
+            Harness.Time.Advance(PipelineHarness.RetryMax);
         }
 
         Assert.That(pipeline.GetStatistics().IsReachable, Is.True, "a 500 is an answer: the server is up");
@@ -97,7 +84,7 @@ public class ReachabilityTests : PipelineTestBase
     public async Task App_reachability_signal_holds_batches_until_it_says_reachable()
     {
         var signal = new ManualReachability(reachable: false);
-        var pipeline = Create(o => o.Reachability = signal);
+        var pipeline = Harness.CreateRetrying(o => o.Reachability = signal);
         await TrackAsync(pipeline, 10);
         await Harness.WaitAsync(pipeline, s => s.EventsStored == 10);
         using (Assert.EnterMultipleScope())
@@ -115,7 +102,7 @@ public class ReachabilityTests : PipelineTestBase
     [Test]
     public async Task Pause_shows_in_the_statistics()
     {
-        var pipeline = Create();
+        var pipeline = Harness.CreateRetrying();
         pipeline.Pause();
         Assert.That(pipeline.GetStatistics().IsReachable, Is.False);
         pipeline.Resume();

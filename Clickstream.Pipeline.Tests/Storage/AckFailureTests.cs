@@ -28,13 +28,7 @@ public class AckFailureTests
         Assert.That(async () => await store.Store.AcknowledgeAsync(requestGuid, first).WaitAsync(store.Guard), Throws.InstanceOf<IOException>().Or.InstanceOf<LiteDB.LiteException>());
         files.DiskFull = false;
 
-        // As the egress does: the server has them, they count as delivered.
-        DeliveryEpochs.Complete(first);
-
-        var acknowledged = await DrainAsync(store, Events - Budget, flush);
-        await flush.WaitAsync(store.Guard);
-        var statistics = await store.WaitAsync(s => s.EventsPendingOnDisk == 0);
-        store.Stop();
+        var (acknowledged, statistics) = await DeliveredThenDrainedAsync(store, first, flush);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(acknowledged, Is.EqualTo(Events - Budget), "the backlog is read back to its last event");
@@ -61,12 +55,7 @@ public class AckFailureTests
         await store.WaitAsync(s => s.StoreErrors >= 1);
         files.DataWritesFail = false;
         Assert.That(async () => await ack.WaitAsync(store.Guard), Throws.Nothing, "the ack's transaction is committed: only the checkpoint after it failed");
-        DeliveryEpochs.Complete(first);
-
-        var acknowledged = await DrainAsync(store, Events - Budget, flush);
-        await flush.WaitAsync(store.Guard);
-        var statistics = await store.WaitAsync(s => s.EventsPendingOnDisk == 0);
-        store.Stop();
+        var (acknowledged, statistics) = await DeliveredThenDrainedAsync(store, first, flush);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(acknowledged, Is.EqualTo(Events - Budget));
@@ -103,6 +92,22 @@ public class AckFailureTests
             // Once per group: the five may be committed in one group or more.
             Assert.That(statistics.StoreErrors, Is.InRange(1, 5), "the checkpoint, counted");
         }
+    }
+
+    /// <summary>
+    /// Completes the epochs of <paramref name="first"/> as the egress does (the server has them: they count as
+    /// delivered), drains the rest of the backlog (<see cref="DrainAsync"/>), waits for the flush and for nothing to be
+    /// pending on disk, and stops the store. Returns how many were acknowledged and the statistics then.
+    /// </summary>
+    private static async Task<(int Acknowledged, ClickstreamStatistics Statistics)> DeliveredThenDrainedAsync(StoreHarness store, EventEnvelope[] first, Task flush)
+    {
+        DeliveryEpochs.Complete(first);
+
+        var acknowledged = await DrainAsync(store, Events - Budget, flush);
+        await flush.WaitAsync(store.Guard);
+        var statistics = await store.WaitAsync(s => s.EventsPendingOnDisk == 0);
+        store.Stop();
+        return (acknowledged, statistics);
     }
 
     /// <summary>

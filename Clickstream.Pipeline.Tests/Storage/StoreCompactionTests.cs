@@ -5,46 +5,38 @@ using LiteDB;
 namespace Clickstream.Pipeline.Tests.Storage;
 
 /// <summary>A store file left mostly empty (after an outage is delivered) is rewritten small, on the writer thread.</summary>
-public class StoreCompactionTests
+public class StoreCompactionTests : StoreHarnessTestBase
 {
-    private StoreHarness _harness = null!;
-
-    [SetUp]
-    public void SetUp() => _harness = new StoreHarness();
-
-    [TearDown]
-    public void TearDown() => _harness.Dispose();
-
     [Test]
     public async Task Mostly_empty_file_is_compacted_keeping_what_is_left_and_the_store_goes_on()
     {
         // About 19 MB of events, all in memory, then all but the last 200 acknowledged.
         const int count = 30_000;
-        _harness.Start(_harness.Options() with { MemoryBudget = count }, _harness.Events(1, count, size: 300), batchSize: 1000);
-        var scheduled = await _harness.ScheduledAsync(count);
-        var before = new FileInfo(_harness.Folder.StorePath).Length;
+        Harness.Start(Harness.Options() with { MemoryBudget = count }, Harness.Events(1, count, size: 300), batchSize: 1000);
+        var scheduled = await Harness.ScheduledAsync(count);
+        var before = new FileInfo(Harness.Folder.StorePath).Length;
         Assert.That(before, Is.GreaterThan(8L * 1024 * 1024), "big enough to be worth compacting");
 
-        await _harness.AcknowledgeAsync(scheduled[..^200].ToArray());
-        var statistics = await _harness.WaitAsync(s => s.StoreCompactions == 1);
-        var after = new FileInfo(_harness.Folder.StorePath).Length;
-        await TestContext.Out.WriteLineAsync($"compacted {before:N0} -> {after:N0} bytes: {_harness.Messages(43).Single()}");
+        await Harness.AcknowledgeAsync(scheduled[..^200].ToArray());
+        var statistics = await Harness.WaitAsync(s => s.StoreCompactions == 1);
+        var after = new FileInfo(Harness.Folder.StorePath).Length;
+        await TestContext.Out.WriteLineAsync($"compacted {before:N0} -> {after:N0} bytes: {Harness.Messages(43).Single()}");
 
         // The store goes on: new commits, then the rest acknowledged.
-        await _harness.CommitAsync(_harness.Events(count + 1, count + 10));
-        var fresh = await _harness.ScheduledAsync(10);
-        await _harness.AcknowledgeAsync(scheduled[^200..^100].ToArray());
-        _harness.Stop();
+        await Harness.CommitAsync(Harness.Events(count + 1, count + 10));
+        var fresh = await Harness.ScheduledAsync(10);
+        await Harness.AcknowledgeAsync(scheduled[^200..^100].ToArray());
+        Harness.Stop();
 
-        var kept = StoreFile.CommittedEventIds(_harness.Folder.StorePath);
+        var kept = StoreFile.CommittedEventIds(Harness.Folder.StorePath);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(after, Is.LessThan(before / 10));
             Assert.That(statistics.StoreErrors, Is.Zero);
             Assert.That(fresh.Select(e => e.Id), Is.EqualTo(Enumerable.Range(count + 1, 10).Select(i => (long)i)));
             Assert.That(kept, Is.EquivalentTo(scheduled[^100..].Select(e => e.Id).Concat(fresh.Select(e => e.Id))));
-            Assert.That(File.Exists(_harness.Folder.StorePath + ".compact"), Is.False);
-            Assert.That(OperatingSystem.IsWindows() || File.GetUnixFileMode(_harness.Folder.StorePath) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the new file is owner-only too");
+            Assert.That(File.Exists(Harness.Folder.StorePath + ".compact"), Is.False);
+            Assert.That(OperatingSystem.IsWindows() || File.GetUnixFileMode(Harness.Folder.StorePath) == (UnixFileMode.UserRead | UnixFileMode.UserWrite), "the new file is owner-only too");
         }
     }
 
@@ -54,26 +46,26 @@ public class StoreCompactionTests
         // The copy cannot be opened (an IO error): the store keeps the file it has and goes on.
         var files = new FaultyFileSystem();
         const int count = 30_000;
-        _harness.Start(_harness.Options() with { MemoryBudget = count, FileSystem = files }, _harness.Events(1, count, size: 300), batchSize: 1000);
-        var scheduled = await _harness.ScheduledAsync(count);
-        var before = new FileInfo(_harness.Folder.StorePath).Length;
+        Harness.Start(Harness.Options() with { MemoryBudget = count, FileSystem = files }, Harness.Events(1, count, size: 300), batchSize: 1000);
+        var scheduled = await Harness.ScheduledAsync(count);
+        var before = new FileInfo(Harness.Folder.StorePath).Length;
 
         files.OpenFails = true;
-        await _harness.AcknowledgeAsync(scheduled[..^200].ToArray());
-        var statistics = await _harness.WaitAsync(s => s.StoreErrors > 0 || s.StoreCompactions > 0);
+        await Harness.AcknowledgeAsync(scheduled[..^200].ToArray());
+        var statistics = await Harness.WaitAsync(s => s.StoreErrors > 0 || s.StoreCompactions > 0);
         files.OpenFails = false;
 
-        await _harness.CommitAsync(_harness.Events(count + 1, count + 10));
-        var fresh = await _harness.ScheduledAsync(10);
-        _harness.Stop();
+        await Harness.CommitAsync(Harness.Events(count + 1, count + 10));
+        var fresh = await Harness.ScheduledAsync(10);
+        Harness.Stop();
 
-        var kept = StoreFile.CommittedEventIds(_harness.Folder.StorePath);
+        var kept = StoreFile.CommittedEventIds(Harness.Folder.StorePath);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_harness.Messages(44), Has.Count.EqualTo(1), "StoreCompactionFailed logged once");
+            Assert.That(Harness.Messages(44), Has.Count.EqualTo(1), "StoreCompactionFailed logged once");
             Assert.That(statistics.StoreErrors, Is.EqualTo(1));
             Assert.That(statistics.StoreCompactions, Is.Zero);
-            Assert.That(new FileInfo(_harness.Folder.StorePath).Length, Is.GreaterThanOrEqualTo(before / 2), "the file is kept as it was");
+            Assert.That(new FileInfo(Harness.Folder.StorePath).Length, Is.GreaterThanOrEqualTo(before / 2), "the file is kept as it was");
             Assert.That(kept, Is.EquivalentTo(scheduled[^200..].Select(e => e.Id).Concat(fresh.Select(e => e.Id))));
         }
     }
@@ -81,22 +73,22 @@ public class StoreCompactionTests
     [Test]
     public async Task Small_or_still_full_files_are_not_compacted()
     {
-        _harness.Start(_harness.Options(), _harness.Events(1, 2000, size: 300));
-        var scheduled = await _harness.ScheduledAsync(2000);
-        await _harness.AcknowledgeAsync(scheduled[..^10].ToArray());
-        await _harness.CommitAsync(_harness.Events(2001, 2001));
+        Harness.Start(Harness.Options(), Harness.Events(1, 2000, size: 300));
+        var scheduled = await Harness.ScheduledAsync(2000);
+        await Harness.AcknowledgeAsync(scheduled[..^10].ToArray());
+        await Harness.CommitAsync(Harness.Events(2001, 2001));
 
-        Assert.That(_harness.Counters.Snapshot().StoreCompactions, Is.Zero, "a 1 MB file is left alone");
+        Assert.That(Harness.Counters.Snapshot().StoreCompactions, Is.Zero, "a 1 MB file is left alone");
     }
 
     [Test]
     public void Store_has_no_secondary_index_so_a_compaction_needs_none_dropped()
     {
-        _harness.Start(_harness.Options(), _harness.Events(1, 10));
-        _harness.WaitAsync(s => s.EventsStored == 10).Wait(_harness.Guard);
-        _harness.Stop();
+        Harness.Start(Harness.Options(), Harness.Events(1, 10));
+        Harness.WaitAsync(s => s.EventsStored == 10).Wait(Harness.Guard);
+        Harness.Stop();
 
-        using var db = new LiteDatabase(new ConnectionString { Filename = _harness.Folder.StorePath, Connection = ConnectionType.Direct });
+        using var db = new LiteDatabase(new ConnectionString { Filename = Harness.Folder.StorePath, Connection = ConnectionType.Direct });
         var indexes = db.GetCollection("$indexes").FindAll().Select(d => $"{d["collection"].AsString}.{d["name"].AsString}").ToList();
         Assert.That(indexes, Is.SubsetOf(new[] { $"{StoreDatabase.SegmentsCollection}._id", $"{StoreDatabase.PayloadsCollection}._id", $"{StoreDatabase.RequestsCollection}._id", $"{StoreDatabase.DeadLettersCollection}._id" }));
     }

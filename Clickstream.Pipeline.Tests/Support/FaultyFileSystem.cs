@@ -69,41 +69,23 @@ internal sealed class FaultyFileSystem : StoreFileSystem
         return new FaultyStream(this, base.Open(path), isLog);
     }
 
-    private sealed class FaultyStream(FaultyFileSystem owner, Stream inner, bool isLog) : Stream
+    private sealed class FaultyStream(FaultyFileSystem owner, Stream inner, bool isLog) : DelegatingStoreStream(inner)
     {
-        public override bool CanRead => inner.CanRead;
-
-        public override bool CanSeek => inner.CanSeek;
-
-        public override bool CanWrite => inner.CanWrite;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => inner.Position = value;
-        }
-
         // LiteDB flushes through Stream.Flush when it is not given a FileStream: pass it on as the real fsync.
         public override void Flush()
         {
             Interlocked.Increment(ref isLog ? ref owner._logFlushes : ref owner._dataFlushes);
-            ((FileStream)inner).Flush(flushToDisk: true);
+            ((FileStream)Inner).Flush(flushToDisk: true);
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
-
-        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
 
         public override void SetLength(long value)
         {
-            if ((owner._diskFull || (!isLog && owner._dataWritesFail)) && value > inner.Length)
+            if ((owner._diskFull || (!isLog && owner._dataWritesFail)) && value > Inner.Length)
             {
                 throw DiskFullError();
             }
 
-            inner.SetLength(value);
+            Inner.SetLength(value);
         }
 
         public override void Write(byte[] buffer, int offset, int count)
@@ -113,17 +95,7 @@ internal sealed class FaultyFileSystem : StoreFileSystem
                 throw DiskFullError();
             }
 
-            inner.Write(buffer, offset, count);
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            Inner.Write(buffer, offset, count);
         }
 
         private static IOException DiskFullError() => new("No space left on device");

@@ -82,6 +82,26 @@ internal sealed class PipelineHarness : IAsyncDisposable
         return options;
     }
 
+    /// <summary>The first retry delay of the pipelines made by <see cref="CreateRetrying"/>.</summary>
+    public static readonly TimeSpan RetryBase = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest retry delay of the pipelines made by <see cref="CreateRetrying"/>: one step of the clock past any retry or probe.</summary>
+    public static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(8);
+
+    /// <summary>
+    /// A pipeline sending batches of 5 that retries from <see cref="RetryBase"/> to <see cref="RetryMax"/> with its
+    /// jitter at the ceiling, so each retry falls at a known time; <paramref name="configure"/> adjusts it.
+    /// </summary>
+    public ClickstreamPipeline CreateRetrying(Action<ClickstreamOptions>? configure = null) =>
+        Create(o =>
+        {
+            o.MaxBatchSize = 5;
+            o.RetryBaseDelay = RetryBase;
+            o.RetryMaxDelay = RetryMax;
+            o.Random = FixedRandom.Ceiling;
+            configure?.Invoke(o);
+        });
+
     public ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null)
     {
         var options = Options(configure);

@@ -100,6 +100,7 @@ internal static partial class Log
 
     [LoggerMessage(49, LogLevel.Information, "{Count} dead letters were deleted")]
     public static partial void DeadLettersDeleted(ILogger logger, int count);
+
     [LoggerMessage(70, LogLevel.Warning, "The health observer is behind: {MaxQueued} health events wait for it; later ones are dropped and counted, and only this first drop is logged")]
     public static partial void HealthObserverBehind(ILogger logger, int maxQueued);
 
@@ -111,6 +112,7 @@ internal static partial class Log
 
     [LoggerMessage(73, LogLevel.Warning, "Shutdown: {Stage} did not end within the shutdown grace of {Grace} after the sends were cancelled (app code that ignores its cancellation token?); it is abandoned and the store closed")]
     public static partial void ShutdownAbandoned(ILogger logger, string stage, TimeSpan grace);
+
     [LoggerMessage(53, LogLevel.Error, "The store's segment {FirstId} cannot be read ({Detail}); its {Count} QoS1 events on disk only were dropped as unreadable and the store goes on after it")]
     public static partial void SegmentUnreadable(ILogger logger, long firstId, long count, string detail, Exception exception);
 

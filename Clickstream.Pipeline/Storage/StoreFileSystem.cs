@@ -15,7 +15,13 @@ internal class StoreFileSystem
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>Opens <paramref name="path"/> for reading and writing, creating it (owner-only) when it does not exist.</summary>
-    public virtual Stream Open(string path)
+    public virtual Stream Open(string path) => OpenOwnerOnly(path, FileShare.Read);
+
+    /// <summary>
+    /// Opens <paramref name="path"/> unbuffered for reading and writing, shared as <paramref name="share"/> says,
+    /// creating it owner-only when it does not exist: the store's files and its lock file.
+    /// </summary>
+    public static FileStream OpenOwnerOnly(string path, FileShare share)
     {
         // Unbuffered: LiteDB writes whole pages and a commit must reach the OS before it returns, not sit in
         // a FileStream buffer that a killed process would lose.
@@ -23,7 +29,7 @@ internal class StoreFileSystem
         {
             Mode = FileMode.OpenOrCreate,
             Access = FileAccess.ReadWrite,
-            Share = FileShare.Read,
+            Share = share,
             BufferSize = 0,
         };
         if (!OperatingSystem.IsWindows())

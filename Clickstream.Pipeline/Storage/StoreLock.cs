@@ -27,21 +27,9 @@ internal sealed class StoreLock : IDisposable
     /// <exception cref="ClickstreamStorageException">Another pipeline holds the store, or the lock file cannot be opened.</exception>
     public static StoreLock Acquire(string storePath)
     {
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.OpenOrCreate,
-            Access = FileAccess.ReadWrite,
-            Share = FileShare.None,
-            BufferSize = 0,
-        };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = StoreFileSystem.OwnerOnly;
-        }
-
         try
         {
-            return new StoreLock(new FileStream(PathOf(storePath), options));
+            return new StoreLock(StoreFileSystem.OpenOwnerOnly(PathOf(storePath), FileShare.None));
         }
         catch (IOException ex) when (IsHeldElsewhere(ex))
         {
