@@ -26,6 +26,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
     public const string RequestsOption = "concurrent-requests";
     public const string FlushOption = "flush";
     public const string FlushTimeoutOption = "flush-timeout";
+    public const string FlushCommitsToDiskOption = "flush-commits-to-disk";
 
     /// <summary>The identity the child sends, as a Raccoon client must.</summary>
     public const string UserId = "clickstream-crash-child";
@@ -80,6 +81,10 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         [TypeConverter(typeof(CountConverter))]
         public int FlushTimeoutSeconds { get; init; } = 120;
 
+        [CommandOption("--" + FlushCommitsToDiskOption)]
+        [Description("FlushCommitsToDisk: fsync each group commit before its TrackAsync completes.")]
+        public bool FlushCommitsToDisk { get; init; }
+
         public override ValidationResult Validate() => new Checks()
             .That(Endpoint?.IsAbsoluteUri == true, "--endpoint must be an absolute URI.")
             .Range("--from", From, 0, int.MaxValue)
@@ -100,6 +105,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             MaxBatchSize = settings.BatchSize,
             MaxConcurrentRequests = settings.ConcurrentRequests,
             Headers = { ["X-User-ID"] = UserId },
+            FlushCommitsToDisk = settings.FlushCommitsToDisk,
         };
         var from = settings.From;
         var count = settings.Count;

@@ -41,7 +41,8 @@ internal static class CrashHarness
         try
         {
             await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = true }, cancellationToken);
-            var store = Path.Combine(folder.FullName, "events.db");
+            await using var power = settings.LazyFs is { } lazyFs ? await LazyFsMount.MountAsync(lazyFs, folder.FullName, cancellationToken) : null;
+            var store = Path.Combine(power?.Folder ?? folder.FullName, "events.db");
             var random = new Random(settings.Seed);
             var reported = new List<IReadOnlyList<int>>(settings.Kills);
             var rounds = new List<CrashRound>(settings.Kills);
@@ -53,6 +54,11 @@ internal static class CrashHarness
                 var from = round * settings.RangeSize;
                 var outcome = await RunChildAsync(settings, collector, store, killAt, ["--from", Invariant(from), "--count", Invariant(settings.RangeSize)], cancellationToken);
                 reported.Add(outcome.Numbers);
+                if (power is not null)
+                {
+                    await power.CutPowerAsync(cancellationToken);
+                }
+
                 partialLines += outcome.PartialLineBytes;
                 var result = new CrashRound(round, from, killAt, outcome.Numbers.Count, outcome.Numbers.Count - outcome.NumbersBeforeKill);
                 rounds.Add(result);
@@ -68,7 +74,11 @@ internal static class CrashHarness
 
             progress?.Invoke(FormattableString.Invariant($"flush child: {pendingAfterFlush} events left on disk; collector has {collector.Stats.Events:N0}"));
 
-            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start));
+            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start)) with
+            {
+                PowerCuts = power?.Cuts ?? 0,
+                StoresMovedAside = Directory.GetFiles(Path.GetDirectoryName(store)!, Path.GetFileName(store) + ".corrupt-*").Length,
+            };
             keepFolder = report.Lost.Count > 0;
             return keepFolder ? report with { KeptFolder = folder.FullName } : report;
         }
@@ -92,6 +102,7 @@ internal static class CrashHarness
             $"--{CrashChildCommand.BatchSizeOption}", Invariant(settings.BatchSize),
             $"--{CrashChildCommand.RequestsOption}", Invariant(settings.ConcurrentRequests),
             .. extra,
+            .. settings.FlushCommitsToDisk ? [$"--{CrashChildCommand.FlushCommitsToDiskOption}"] : Array.Empty<string>(),
         ];
         using var guard = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         guard.CancelAfter(settings.ChildTimeout);
