@@ -74,11 +74,11 @@ internal sealed class FaultyFileSystem : StoreFileSystem
             set => inner.Position = value;
         }
 
-        // LiteDB flushes through Stream.Flush when it is not given a FileStream: pass it on as the real fsync.
+        // The store's own stream (StoreStream) syncs to the device on Flush: counted here, then passed on.
         public override void Flush()
         {
             Interlocked.Increment(ref isLog ? ref owner._logFlushes : ref owner._dataFlushes);
-            ((FileStream)inner).Flush(flushToDisk: true);
+            inner.Flush();
         }
 
         public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);

@@ -196,6 +196,8 @@ internal sealed class StoreDatabase
             File.Move(LogPath, LogPath + suffix);
         }
 
+        // The renames reach the device before the new store's files are created under the old names.
+        StoreFileSystem.SyncFolderOf(Path);
         return Path + suffix;
     }
 
@@ -246,6 +248,10 @@ internal sealed class StoreDatabase
             }
 
             File.Move(CompactPath, Path, overwrite: true);
+
+            // Before the next commit: its log pages belong to the new file, and a power cut that undid the
+            // rename would replay them over the old one.
+            StoreFileSystem.SyncFolderOf(Path);
         }
         catch
         {
