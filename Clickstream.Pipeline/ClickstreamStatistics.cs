@@ -97,4 +97,16 @@ public sealed record ClickstreamStatistics
 
     /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
     public long StoreCompactions { get; init; }
+
+    /// <summary>
+    /// QoS1 events read from a damaged store file, before it was moved aside, and carried into the new store:
+    /// they are sent as if nothing had happened.
+    /// </summary>
+    public long EventsSalvaged { get; init; }
+
+    /// <summary>
+    /// QoS1 events a damaged store file counted but whose bytes could not be read any more: lost with the file
+    /// (those still held in memory when the damage was found are sent anyway).
+    /// </summary>
+    public long EventsUnreadable { get; init; }
 }

@@ -103,6 +103,7 @@ public class MetricsTests : PipelineTestBase
                 "clickstream.request.duration", "clickstream.batch.size",
                 "clickstream.events.pending_on_disk", "clickstream.events.in_memory", "clickstream.events.in_flight", "clickstream.reachable",
                 "clickstream.health.events", "clickstream.health.observer_errors",
+                "clickstream.events.salvaged", "clickstream.events.unreadable",
             }));
             foreach (var instrument in _metrics.Instruments.Values)
             {

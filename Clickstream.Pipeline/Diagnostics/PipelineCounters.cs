@@ -40,6 +40,8 @@ internal sealed class PipelineCounters
     public long StoreFilesMovedAside;
     public long StoreReopens;
     public long StoreCompactions;
+    public long EventsSalvaged;
+    public long EventsUnreadable;
 
     private TaskCompletionSource? _changed;
 
@@ -73,6 +75,8 @@ internal sealed class PipelineCounters
         StoreFilesMovedAside = Volatile.Read(ref StoreFilesMovedAside),
         StoreReopens = Volatile.Read(ref StoreReopens),
         StoreCompactions = Volatile.Read(ref StoreCompactions),
+        EventsSalvaged = Volatile.Read(ref EventsSalvaged),
+        EventsUnreadable = Volatile.Read(ref EventsUnreadable),
     };
 
     /// <summary>Wakes whoever waits in <see cref="WaitAsync"/>. Called after batch-level changes, not per event.</summary>

@@ -56,6 +56,8 @@ internal sealed class PipelineMetrics : IDisposable
         _meter.CreateObservableCounter("clickstream.events.dropped", ObserveDropped, Event, "Events that will never be sent, by reason: overflow, send_failed, shutdown (QoS0), cancelled, store_failed.");
         _meter.CreateObservableCounter("clickstream.events.evicted", ObserveEvicted, Event, "QoS1 events evicted from the store, by reason: over_capacity, expired.");
         _meter.CreateObservableCounter("clickstream.events.dead_lettered", () => Observe(ref _counters.DeadLettered), Event, "QoS1 events the server refused on their own, moved to the dead letters.");
+        _meter.CreateObservableCounter("clickstream.events.salvaged", () => Observe(ref _counters.EventsSalvaged), Event, "QoS1 events read from a damaged store file and carried into the new store.");
+        _meter.CreateObservableCounter("clickstream.events.unreadable", () => Observe(ref _counters.EventsUnreadable), Event, "QoS1 events a damaged store file counted whose bytes could not be read: lost with the file.");
         _meter.CreateObservableCounter("clickstream.events.sent", () => Observe(ref _counters.EventsSent), Event, "Events put on the wire, counting each attempt.");
         _meter.CreateObservableCounter("clickstream.events.acknowledged", () => Observe(ref _counters.EventsAcknowledged), Event, "Events whose request the server acknowledged.");
         _meter.CreateObservableCounter("clickstream.batches.sent", () => Observe(ref _counters.BatchesSent), Batch, "Requests sent.");
