@@ -21,6 +21,8 @@ internal sealed class LazyFsMount : IAsyncDisposable
     // LazyFS allocates its whole cache up front; a child writes a few MiB between two cuts.
     private const string CacheSize = "256mb";
 
+    private const int MountAttempts = 3;
+
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _commands;
@@ -68,12 +70,23 @@ internal sealed class LazyFsMount : IAsyncDisposable
 
             """), cancellationToken);
 
-        // LazyFS daemonizes once the file system is mounted: its exit code 0 is the signal that it is.
-        var (exitCode, output, error) = await LazyFs.RunAsync(
-            binary, [folder, "--config-path", config, "-o", "allow_other", "-o", "modules=subdir", "-o", "subdir=" + backing], CommandTimeout, cancellationToken);
-        if (exitCode != 0 || !IsMounted(folder))
+        // LazyFS daemonizes once the file system is mounted: its exit code 0 is the signal that it is. It has been
+        // seen to abort at start once in a while (a std::runtime_error before it logs why): tried again then.
+        for (var attempt = 1; ; attempt++)
         {
-            throw new CrashHarnessException($"LazyFS did not mount {folder} (exit code {exitCode}):\n{output}\n{error}");
+            var (exitCode, output, error) = await LazyFs.RunAsync(
+                binary, [folder, "--config-path", config, "-o", "allow_other", "-o", "modules=subdir", "-o", "subdir=" + backing], CommandTimeout, cancellationToken);
+            if (exitCode == 0 && IsMounted(folder))
+            {
+                break;
+            }
+
+            if (attempt == MountAttempts)
+            {
+                throw new CrashHarnessException($"LazyFS did not mount {folder} (exit code {exitCode}, attempt {attempt}):\n{output}\n{error}");
+            }
+
+            await UnmountAsync(folder);
         }
 
         try
