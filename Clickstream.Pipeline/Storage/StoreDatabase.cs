@@ -191,13 +191,15 @@ internal sealed class StoreDatabase
     /// <summary>
     /// Replaces the (closed) damaged file: moves it aside with its log (<see cref="MoveAside"/>), opens a new store
     /// in its place and carries into it what can still be read from the old one (<see cref="StoreSalvage"/>).
-    /// Throws when the files cannot be moved or created; the salvage itself never throws.
+    /// Throws when the files cannot be moved, created or written; what cannot be read is counted, never thrown.
     /// </summary>
     public SalvageResult ReplaceDamaged(DateTimeOffset now, out string movedTo)
     {
         movedTo = MoveAside(now);
-        Open();
+
+        // The damaged file is gone from its place: a new one failing to open is an ordinary failure, retried.
         IsDamaged = false;
+        Open();
         return StoreSalvage.CopyInto(this, movedTo, LogPath + movedTo[Path.Length..]);
     }
 

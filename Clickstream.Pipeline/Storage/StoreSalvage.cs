@@ -32,7 +32,7 @@ internal static class StoreSalvage
     /// <summary>
     /// Copies what can be read from the damaged <paramref name="dataPath"/> (and its <paramref name="logPath"/>) into
     /// <paramref name="target"/>, open, in transactions of its own. Never throws for what it cannot read: that is
-    /// counted as unreadable.
+    /// counted as unreadable; throws when writing into <paramref name="target"/> fails (a full disk).
     /// </summary>
     public static SalvageResult CopyInto(StoreDatabase target, string dataPath, string logPath)
     {
