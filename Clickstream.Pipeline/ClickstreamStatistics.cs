@@ -117,8 +117,15 @@ public sealed record ClickstreamStatistics
     public long DeadLettersEvicted { get; init; }
 
     /// <summary>
-    /// QoS1 events definitively failed because the store segment holding them could not be read (a corrupt
-    /// payload); the segment is removed and the store goes on with the next.
+    /// QoS1 events read from a damaged store file, before it was moved aside, and carried into the new store:
+    /// they are sent as if nothing had happened.
+    /// </summary>
+    public long EventsSalvaged { get; init; }
+
+    /// <summary>
+    /// QoS1 events definitively failed because their bytes could not be read: a store segment with a corrupt payload
+    /// (removed; the store goes on with the next), or a damaged store file (lost with it; those still held in memory
+    /// when the damage was found are sent anyway).
     /// </summary>
     public long EventsUnreadable { get; init; }
 }

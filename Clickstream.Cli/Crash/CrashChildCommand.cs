@@ -37,6 +37,8 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
     /// <summary>With --rare-paths: the smallest data file compacted (the default: 8 MB).</summary>
     internal const long RarePathsCompactionMinFileBytes = 32 * 1024;
 
+    public const string FlushCommitsToDiskOption = "flush-commits-to-disk";
+
     /// <summary>The identity the child sends, as a Raccoon client must.</summary>
     public const string UserId = "clickstream-crash-child";
 
@@ -104,6 +106,10 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         [TypeConverter(typeof(CountConverter))]
         public int FailWriteAfter { get; init; }
 
+        [CommandOption("--" + FlushCommitsToDiskOption)]
+        [Description("FlushCommitsToDisk: fsync each group commit before its TrackAsync completes.")]
+        public bool FlushCommitsToDisk { get; init; }
+
         public override ValidationResult Validate() => new Checks()
             .That(Endpoint?.IsAbsoluteUri == true, "--endpoint must be an absolute URI.")
             .Range("--from", From, 0, int.MaxValue)
@@ -126,6 +132,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             MaxBatchSize = settings.BatchSize,
             MaxConcurrentRequests = settings.ConcurrentRequests,
             Headers = { ["X-User-ID"] = UserId },
+            FlushCommitsToDisk = settings.FlushCommitsToDisk,
         };
         var from = settings.From;
         var count = settings.Count;

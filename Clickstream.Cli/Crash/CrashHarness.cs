@@ -41,7 +41,8 @@ internal static class CrashHarness
         try
         {
             await using var collector = await RaccoonCollector.StartAsync(new CollectorOptions { KeepEvents = true }, cancellationToken);
-            var store = Path.Combine(folder.FullName, "events.db");
+            await using var power = settings.LazyFs is { } lazyFs ? await LazyFsMount.MountAsync(lazyFs, folder.FullName, cancellationToken) : null;
+            var store = Path.Combine(power?.Folder ?? folder.FullName, "events.db");
             var random = new Random(settings.Seed);
             var reported = new List<IReadOnlyList<int>>(settings.Kills);
             var rounds = new List<CrashRound>(settings.Kills);
@@ -60,6 +61,11 @@ internal static class CrashHarness
                     : ["--from", Invariant(from), "--count", Invariant(settings.RangeSize)];
                 var outcome = await RunChildAsync(settings, collector, store, killAt, extra, cancellationToken);
                 reported.Add(outcome.Numbers);
+                if (power is not null)
+                {
+                    await power.CutPowerAsync(cancellationToken);
+                }
+
                 partialLines += outcome.PartialLineBytes;
                 evicted.UnionWith(outcome.Evicted);
                 compactions += outcome.Compactions;
@@ -85,6 +91,8 @@ internal static class CrashHarness
                 Evicted = evicted.Count,
                 Compactions = compactions,
                 FailedWrites = failedWrites,
+                PowerCuts = power?.Cuts ?? 0,
+                StoresMovedAside = Directory.GetFiles(Path.GetDirectoryName(store)!, Path.GetFileName(store) + ".corrupt-*").Length,
             };
             report = report with { Lost = report.Lost.Where(l => !evicted.Contains(l.Number)).ToList(), LostEvicted = report.Lost.Count(l => evicted.Contains(l.Number)) };
             keepFolder = report.Lost.Count > 0;
@@ -110,6 +118,7 @@ internal static class CrashHarness
             $"--{CrashChildCommand.BatchSizeOption}", Invariant(settings.BatchSize),
             $"--{CrashChildCommand.RequestsOption}", Invariant(settings.ConcurrentRequests),
             .. extra,
+            .. settings.FlushCommitsToDisk ? [$"--{CrashChildCommand.FlushCommitsToDiskOption}"] : Array.Empty<string>(),
         ];
         if (settings.RarePaths)
         {

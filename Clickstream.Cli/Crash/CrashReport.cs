@@ -83,8 +83,29 @@ internal sealed record CrashReport
     /// <summary>With <see cref="CrashSettings.RarePaths"/>: the run crossed an eviction, a compaction and a failed write.</summary>
     public bool ReachedRarePaths => !Settings.RarePaths || (Evicted > 0 && Compactions > 0 && FailedWrites > 0);
 
-    /// <summary>No loss, duplicates within the bound, nothing left on disk, every received event readable, the rare paths reached.</summary>
-    public bool Passed => Lost.Count == 0 && Duplicates <= DuplicateBound && PendingAfterFlush == 0 && Undecodable == 0 && ReachedRarePaths;
+    /// <summary>Power cuts (LazyFS cleared its unsynced writes after a kill); 0 in a kills-only run.</summary>
+    public int PowerCuts { get; init; }
+
+    /// <summary>Store files judged unreadable at open and moved aside during the run (<c>events.db.corrupt-*</c>).</summary>
+    public int StoresMovedAside { get; init; }
+
+    /// <summary>The lost events of each child that lost any, by child (a power cut loses what its child had not synced).</summary>
+    public IReadOnlyDictionary<int, int> LostByRound()
+    {
+        var lost = new SortedDictionary<int, int>();
+        foreach (var e in Lost)
+        {
+            lost[e.Round] = lost.GetValueOrDefault(e.Round) + 1;
+        }
+
+        return lost;
+    }
+
+    /// <summary>
+    /// No loss, duplicates within the bound, nothing left on disk, every received event readable, the rare paths reached.
+    /// With power cuts duplicates have no bound: a cut also drops the acks not synced yet, whose events are sent again.
+    /// </summary>
+    public bool Passed => Lost.Count == 0 && (PowerCuts > 0 || Duplicates <= DuplicateBound) && PendingAfterFlush == 0 && Undecodable == 0 && ReachedRarePaths;
 
     /// <summary>One line with the figures.</summary>
     public string Summary() => FormattableString.Invariant(

@@ -57,4 +57,13 @@ internal sealed record CrashSettings
     /// fails on its own against a local collector, so no retry adds duplicates.)
     /// </summary>
     public long DuplicateBound => (long)Kills * ConcurrentRequests * BatchSize;
+
+    /// <summary>
+    /// The LazyFS binary, for power cuts: the store lives on a LazyFS mount, and after each kill every write not
+    /// synced to the device is dropped (<see cref="LazyFsMount"/>). The default value is null: kills only.
+    /// </summary>
+    public string? LazyFs { get; init; }
+
+    /// <summary>The children's <c>FlushCommitsToDisk</c>. The default value is false.</summary>
+    public bool FlushCommitsToDisk { get; init; }
 }

@@ -52,6 +52,19 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
         [TypeConverter(typeof(CountConverter))]
         public int ConcurrentRequests { get; init; } = 4;
 
+        [CommandOption("--power-cuts <N>")]
+        [Description("Cut the power N times instead of --kills: the store on a LazyFS mount, every unsynced write dropped after each kill (Linux, root, /dev/fuse). FlushCommitsToDisk is on unless --flush-off.")]
+        [TypeConverter(typeof(CountConverter))]
+        public int? PowerCuts { get; init; }
+
+        [CommandOption("--flush-off")]
+        [Description("With --power-cuts: FlushCommitsToDisk off, to measure what a cut loses; the run then passes when no store was moved aside.")]
+        public bool FlushOff { get; init; }
+
+        [CommandOption("--lazyfs <PATH>")]
+        [Description("With --power-cuts: the LazyFS binary. By default it is built once from shared/tools/lazyfs/build.sh in a folder above this one.")]
+        public string? LazyFs { get; init; }
+
         [CommandOption("--verbose")]
         [Description("Print a line per child.")]
         public bool Verbose { get; init; }
@@ -62,6 +75,9 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
             .Range("--producers", Producers, 1, 1_000)
             .Range("--batch-size", BatchSize, 1, 100_000)
             .Range("--concurrent-requests", ConcurrentRequests, 1, 1_000)
+            .Range("--power-cuts", PowerCuts ?? 1, 1, 100_000)
+            .That(PowerCuts is not null || (!FlushOff && LazyFs is null), "--flush-off and --lazyfs go with --power-cuts.")
+            .That(LazyFs is null || File.Exists(LazyFs), $"--lazyfs: {LazyFs} does not exist.")
             .Result();
     }
 
@@ -76,12 +92,30 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
             BatchSize = arguments.BatchSize,
             ConcurrentRequests = arguments.ConcurrentRequests,
         };
+        if (arguments.PowerCuts is { } cuts)
+        {
+            settings = settings with
+            {
+                Kills = cuts,
+                LazyFs = await PowerCuts.LazyFsAsync(arguments.LazyFs, cancellationToken),
+                FlushCommitsToDisk = !arguments.FlushOff,
+
+                // A power cut's loss is what this mode measures: evictions and injected failures would blur it.
+                RarePaths = false,
+            };
+        }
+
         var verbose = arguments.Verbose;
         console.MarkupLineInterpolated($"Crash test: {settings.Kills} kills (seed {settings.Seed}), up to {settings.MaxLinesBeforeKill:N0} events per child, {settings.Producers} producers, batch size {settings.BatchSize}, {settings.ConcurrentRequests} requests in flight.");
 
         var report = await CrashHarness.RunAsync(settings, line => Progress(console, line, verbose), cancellationToken);
 
         Write(console, report);
+        if (settings.LazyFs is not null)
+        {
+            return PowerCuts.Write(console, report) ? ExitCodes.Success : ExitCodes.Failure;
+        }
+
         return report.Passed ? ExitCodes.Success : ExitCodes.Failure;
     }
 

@@ -102,7 +102,8 @@ public class MetricsTests : PipelineTestBase
                 "clickstream.batches.sent", "clickstream.batches.acknowledged", "clickstream.batches.failed", "clickstream.batches.retried",
                 "clickstream.request.duration", "clickstream.batch.size",
                 "clickstream.events.pending_on_disk", "clickstream.events.in_memory", "clickstream.events.in_flight", "clickstream.reachable",
-                "clickstream.health.events", "clickstream.health.observer_errors", "clickstream.events.unreadable",
+                "clickstream.health.events", "clickstream.health.observer_errors",
+                "clickstream.events.salvaged", "clickstream.events.unreadable",
                 "clickstream.dead_letters.evicted",
             }));
             foreach (var instrument in _metrics.Instruments.Values)

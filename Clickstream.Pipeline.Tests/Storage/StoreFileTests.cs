@@ -44,6 +44,9 @@ public class StoreFileTests : PipelineTestBase
         await pipeline.FlushAsync(Harness.Guard);
         Assert.That(pipeline.GetStatistics().StoreCommits, Is.EqualTo(10));
         Assert.That(files.LogFlushes, Is.Zero);
+
+        // LiteDB flushes the data file only where it needs the device: its first page, and checkpoints.
+        Assert.That(files.DataFlushes, Is.EqualTo(1), "the new file's first page; no checkpoint yet");
     }
 
     [Test]

@@ -71,11 +71,11 @@ internal sealed class FaultyFileSystem : StoreFileSystem
 
     private sealed class FaultyStream(FaultyFileSystem owner, Stream inner, bool isLog) : DelegatingStoreStream(inner)
     {
-        // LiteDB flushes through Stream.Flush when it is not given a FileStream: pass it on as the real fsync.
+        // The store's own stream (StoreStream) syncs to the device on Flush: counted here, then passed on.
         public override void Flush()
         {
             Interlocked.Increment(ref isLog ? ref owner._logFlushes : ref owner._dataFlushes);
-            ((FileStream)Inner).Flush(flushToDisk: true);
+            Inner.Flush();
         }
 
         public override void SetLength(long value)

@@ -74,7 +74,7 @@ internal static partial class Log
     [LoggerMessage(40, LogLevel.Warning, "{Count} QoS1 events evicted from the store, oldest first ({Reason}); {StoredEvents} events of {StoredBytes} bytes left")]
     public static partial void EventsEvicted(ILogger logger, long count, string reason, long storedEvents, long storedBytes);
 
-    [LoggerMessage(41, LogLevel.Error, "The store {StoragePath} could not be read ({Detail}); it was moved aside to {MovedTo} with its log, and a new empty store was started: its QoS1 events will not be sent")]
+    [LoggerMessage(41, LogLevel.Error, "The store {StoragePath} could not be read ({Detail}); it was moved aside to {MovedTo} with its log, and a new store was started with what could still be read from it (see event 80)")]
     public static partial void StoreMovedAside(ILogger logger, string storagePath, string detail, string movedTo, Exception exception);
 
     [LoggerMessage(42, LogLevel.Debug, "The store was opened again after a failed operation")]
@@ -118,4 +118,10 @@ internal static partial class Log
 
     [LoggerMessage(90, LogLevel.Debug, "Reachability back: {Batches} batches ({Events} events) that waited at the gate sent at once, oldest first")]
     public static partial void WaitingBatchesReleased(ILogger logger, int batches, int events);
+
+    [LoggerMessage(80, LogLevel.Warning, "{Salvaged} QoS1 events were carried from the damaged store {MovedTo} into the new one; {Unreadable} could not be read and are lost")]
+    public static partial void StoreSalvaged(ILogger logger, string movedTo, long salvaged, long unreadable);
+
+    [LoggerMessage(81, LogLevel.Error, "The store {StoragePath} was found damaged while in use (LiteDB reported an internal inconsistency); it was moved aside to {MovedTo} and replaced by a new store")]
+    public static partial void StoreDamagedInUse(ILogger logger, string storagePath, string movedTo);
 }

@@ -43,7 +43,8 @@ internal sealed class PipelineCounters
     public long StoreReopens;
     public long StoreCompactions;
     public long DeadLettersEvicted;
-    public long Unreadable;
+    public long EventsSalvaged;
+    public long EventsUnreadable;
 
     /// <summary>When the next reachability probe is due (UTC ticks on the pipeline's clock); 0 while none is armed. Lets a test step a fake clock to it.</summary>
     public long NextProbeDueTicks;
@@ -84,7 +85,8 @@ internal sealed class PipelineCounters
         BatchesFailedConfiguration = FailedOfClass(FailureClass.Configuration),
         BatchesFailedRejected = FailedOfClass(FailureClass.Rejection),
         DeadLettersEvicted = Volatile.Read(ref DeadLettersEvicted),
-        EventsUnreadable = Volatile.Read(ref Unreadable),
+        EventsSalvaged = Volatile.Read(ref EventsSalvaged),
+        EventsUnreadable = Volatile.Read(ref EventsUnreadable),
     };
 
     private long FailedOfClass(FailureClass failureClass)

@@ -57,6 +57,7 @@ internal sealed class PipelineMetrics : IDisposable
         _meter.CreateObservableCounter("clickstream.events.evicted", ObserveEvicted, Event, "QoS1 events evicted from the store, by reason: over_capacity, expired.");
         _meter.CreateObservableCounter("clickstream.events.dead_lettered", () => Observe(ref _counters.DeadLettered), Event, "QoS1 events the server refused on their own, moved to the dead letters.");
         _meter.CreateObservableCounter("clickstream.dead_letters.evicted", () => Observe(ref _counters.DeadLettersEvicted), Event, "Dead letters deleted, the oldest first, to keep at most MaxDeadLetters.");
+        _meter.CreateObservableCounter("clickstream.events.salvaged", () => Observe(ref _counters.EventsSalvaged), Event, "QoS1 events read from a damaged store file and carried into the new store.");
         _meter.CreateObservableCounter("clickstream.events.sent", () => Observe(ref _counters.EventsSent), Event, "Events put on the wire, counting each attempt.");
         _meter.CreateObservableCounter("clickstream.events.acknowledged", () => Observe(ref _counters.EventsAcknowledged), Event, "Events whose request the server acknowledged.");
         _meter.CreateObservableCounter("clickstream.batches.sent", () => Observe(ref _counters.BatchesSent), Batch, "Requests sent.");
@@ -68,7 +69,7 @@ internal sealed class PipelineMetrics : IDisposable
         _meter.CreateObservableGauge("clickstream.events.in_flight", () => Observe(ref _counters.EventsInFlight), Event, "Events in requests sent and not yet answered.");
         _meter.CreateObservableGauge("clickstream.reachable", ObserveReachable, "1", "1 while batches are cut (not paused, network up, server answering), 0 while they are held.");
         _meter.CreateObservableCounter("clickstream.health.events", ObserveHealth, "{event}", "Health events reported, by kind (batch_created, batch_sent, batch_failed, events_dropped, connection_failed...).");
-        _meter.CreateObservableCounter("clickstream.events.unreadable", () => Observe(ref _counters.Unreadable), Event, "QoS1 events lost with a store segment that could not be read (corrupt), definitively failed.");
+        _meter.CreateObservableCounter("clickstream.events.unreadable", () => Observe(ref _counters.EventsUnreadable), Event, "QoS1 events whose bytes could not be read (a corrupt segment, a damaged file), definitively failed.");
         _meter.CreateObservableCounter("clickstream.health.observer_errors", () => _health.ObserverErrors, "{error}", "Exceptions thrown by the health observer, caught by the pipeline.");
         _requestDuration = _meter.CreateHistogram<double>(
             "clickstream.request.duration",

@@ -357,17 +357,20 @@ internal sealed class EventStore : IDisposable
         {
             _file.CloseAfterFailure();
             string movedTo;
+            SalvageResult salvage;
             try
             {
-                movedTo = _file.MoveAside(_timeProvider.GetUtcNow());
+                salvage = _file.ReplaceDamaged(_timeProvider.GetUtcNow(), out movedTo);
             }
             catch (Exception moveFailure)
             {
+                _file.CloseAfterFailure();
                 throw Unavailable(moveFailure);
             }
 
             Interlocked.Increment(ref _counters.StoreFilesMovedAside);
             Log.StoreMovedAside(_logger, _file.Path, ex.Message, movedTo, ex);
+            CountSalvage(movedTo, salvage);
         }
         catch (Exception ex)
         {
@@ -377,7 +380,7 @@ internal sealed class EventStore : IDisposable
 
         try
         {
-            _file.Open();
+            // The new store, opened by ReplaceDamaged, with what could be carried over.
             Recover();
         }
         catch (Exception ex)
@@ -385,6 +388,60 @@ internal sealed class EventStore : IDisposable
             _file.CloseAfterFailure();
             throw Unavailable(ex);
         }
+    }
+
+    private void CountSalvage(string movedTo, SalvageResult salvage)
+    {
+        Interlocked.Add(ref _counters.EventsSalvaged, salvage.Salvaged);
+        Interlocked.Add(ref _counters.EventsUnreadable, salvage.Unreadable);
+        Log.StoreSalvaged(_logger, movedTo, salvage.Salvaged, salvage.Unreadable);
+    }
+
+    /// <summary>
+    /// The engine said the file is damaged (an internal assertion such as "page must be writable"): reopening it
+    /// would fail every operation the same way, so it is replaced as a file unreadable at start is, with what can
+    /// still be read carried over. Events held in memory keep their ids, so their acks still find their segments.
+    /// </summary>
+    private bool ReplaceDamaged(out Exception? error)
+    {
+        error = null;
+        string movedTo;
+        SalvageResult salvage;
+        try
+        {
+            salvage = _file.ReplaceDamaged(_timeProvider.GetUtcNow(), out movedTo);
+        }
+        catch (Exception ex)
+        {
+            _file.CloseAfterFailure();
+            error = ex;
+            Log.StoreOperationFailed(_logger, "replace the damaged store", ex);
+            Interlocked.Increment(ref _counters.StoreErrors);
+            return false;
+        }
+
+        Interlocked.Increment(ref _counters.StoreFilesMovedAside);
+        Log.StoreDamagedInUse(_logger, _file.Path, movedTo);
+        long unreadable = 0;
+        foreach (var lost in salvage.Lost)
+        {
+            if (FindLive(lost.FirstId) is { } live && live.FirstId == lost.FirstId)
+            {
+                // In memory: still sent, and its ack marks nothing in the new file.
+                continue;
+            }
+
+            // On disk only, and gone: definitively failed, like an evicted event, so a flush does not wait for it.
+            unreadable += lost.Pending;
+            _storedEvents -= lost.Pending;
+            _storedBytes -= lost.Bytes;
+            Interlocked.Add(ref _counters.PendingOnDisk, -lost.Pending);
+            _epochs?.Find(lost.LastId).Complete(lost.Pending);
+        }
+
+        CountSalvage(movedTo, salvage with { Unreadable = unreadable });
+        _counters.NotifyChanged();
+        return true;
     }
 
     /// <summary>
@@ -559,6 +616,11 @@ internal sealed class EventStore : IDisposable
             return true;
         }
 
+        if (_file.IsDamaged)
+        {
+            return ReplaceDamaged(out error);
+        }
+
         try
         {
             _file.Open();
@@ -579,7 +641,7 @@ internal sealed class EventStore : IDisposable
     /// <summary>A store operation other than a commit failed: close the file (the next operation reopens it), log, count.</summary>
     private void OnFailure(string operation, Exception ex)
     {
-        _file.CloseAfterFailure();
+        _file.CloseAfterFailure(ex);
         Log.StoreOperationFailed(_logger, operation, ex);
         Interlocked.Increment(ref _counters.StoreErrors);
         _counters.NotifyChanged();
@@ -662,7 +724,7 @@ internal sealed class EventStore : IDisposable
             // LiteDB's engine is unusable after a failed write (its rollback throws too): close the file, and
             // the next operation opens it again, with everything committed before and nothing of this group.
             _builder.Reset();
-            _file.CloseAfterFailure();
+            _file.CloseAfterFailure(ex);
             FailGroup(ex);
             return;
         }
@@ -1307,7 +1369,7 @@ internal sealed class EventStore : IDisposable
 
         _deletedSinceCompactionCheck = true;
         Interlocked.Add(ref _counters.PendingOnDisk, -events);
-        Interlocked.Add(ref _counters.Unreadable, events);
+        Interlocked.Add(ref _counters.EventsUnreadable, events);
         Log.SegmentUnreadable(_logger, firstId, events, corrupt.Message, corrupt);
         _counters.NotifyChanged();
         return true;

@@ -173,12 +173,20 @@ internal sealed class StoreDatabase
     }
 
     /// <summary>
+    /// Whether the last failure (<see cref="CloseAfterFailure"/>) said the file is damaged: opening it again would
+    /// fail the same way, so it is to be replaced (<see cref="ReplaceDamaged"/>).
+    /// </summary>
+    public bool IsDamaged { get; private set; }
+
+    /// <summary>
     /// Closes after a failed operation. LiteDB's engine is unusable once a write failed (even its rollback
     /// throws), so it is dropped; what was committed before is intact in the files, and what failed is not
-    /// there (its log pages have no commit mark).
+    /// there (its log pages have no commit mark). A <paramref name="cause"/> that says the file is damaged
+    /// (<see cref="StoreSalvage.IsDamage"/>) sets <see cref="IsDamaged"/>.
     /// </summary>
-    public void CloseAfterFailure()
+    public void CloseAfterFailure(Exception? cause = null)
     {
+        IsDamaged |= cause is not null && StoreSalvage.IsDamage(cause);
         if (_db is { } failed)
         {
             LiteDbFinalizers.Suppress(failed);
@@ -197,8 +205,27 @@ internal sealed class StoreDatabase
     /// <summary>Flushes the write-ahead log to the device: the last commit now survives power loss.</summary>
     public void FlushLogToDisk() => StoreFileSystem.FlushToDisk(_log ?? throw new InvalidOperationException("The store is closed."));
 
-    /// <summary>Removes what a compaction interrupted by a crash left behind.</summary>
-    public void DeleteLeftovers() => File.Delete(CompactPath);
+    /// <summary>Removes what a compaction or a salvage interrupted by a crash left behind.</summary>
+    public void DeleteLeftovers()
+    {
+        File.Delete(CompactPath);
+        StoreSalvage.DeleteCopies(Path);
+    }
+
+    /// <summary>
+    /// Replaces the (closed) damaged file: moves it aside with its log (<see cref="MoveAside"/>), opens a new store
+    /// in its place and carries into it what can still be read from the old one (<see cref="StoreSalvage"/>).
+    /// Throws when the files cannot be moved, created or written; what cannot be read is counted, never thrown.
+    /// </summary>
+    public SalvageResult ReplaceDamaged(DateTimeOffset now, out string movedTo)
+    {
+        movedTo = MoveAside(now);
+
+        // The damaged file is gone from its place: a new one failing to open is an ordinary failure, retried.
+        IsDamaged = false;
+        Open();
+        return StoreSalvage.CopyInto(this, movedTo, LogPath + movedTo[Path.Length..]);
+    }
 
     /// <summary>
     /// Renames the (closed) data file and its log aside, with a timestamp suffix, so that a new store can start
@@ -220,6 +247,8 @@ internal sealed class StoreDatabase
             File.Move(LogPath, LogPath + suffix);
         }
 
+        // The renames reach the device before the new store's files are created under the old names.
+        StoreFileSystem.SyncFolderOf(Path);
         return Path + suffix;
     }
 
@@ -271,6 +300,10 @@ internal sealed class StoreDatabase
             }
 
             File.Move(CompactPath, Path, overwrite: true);
+
+            // Before the next commit: its log pages belong to the new file, and a power cut that undid the
+            // rename would replay them over the old one.
+            StoreFileSystem.SyncFolderOf(Path);
         }
         catch
         {

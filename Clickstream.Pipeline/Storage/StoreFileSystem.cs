@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Clickstream.Pipeline.Storage;
 
 /// <summary>
@@ -6,6 +8,11 @@ namespace Clickstream.Pipeline.Storage;
 /// log to the device after a commit, and can close and open them again after an IO error. An internal seam:
 /// a test substitutes streams that fail the way a full disk does.
 /// </summary>
+/// <remarks>
+/// What reaches the device, and in which order, is decided here (<see cref="StoreStream"/>): LiteDB 5.0.21 wraps a
+/// stream it is given in its own, whose flush to the device is a plain <see cref="Stream.Flush()"/>, so a
+/// <see cref="FileStream"/> handed over as is would never be synced by LiteDB at all.
+/// </remarks>
 internal class StoreFileSystem
 {
     /// <summary>Real files.</summary>
@@ -15,7 +22,7 @@ internal class StoreFileSystem
     public const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>Opens <paramref name="path"/> for reading and writing, creating it (owner-only) when it does not exist.</summary>
-    public virtual Stream Open(string path) => OpenOwnerOnly(path, FileShare.Read);
+    public virtual Stream Open(string path) => new StoreStream(OpenOwnerOnly(path, FileShare.Read));
 
     /// <summary>
     /// Opens <paramref name="path"/> unbuffered for reading and writing, shared as <paramref name="share"/> says,
@@ -39,7 +46,62 @@ internal class StoreFileSystem
             options.UnixCreateMode = OwnerOnly;
         }
 
-        return new FileStream(path, options);
+        var created = !File.Exists(path);
+        var file = new FileStream(path, options);
+        if (created)
+        {
+            // The new file's name is in its folder's entries, which reach the device only when the folder is
+            // synced: without it a power cut can take away a file whose content was synced.
+            try
+            {
+                SyncFolderOf(path);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+        }
+
+        return file;
+    }
+
+    /// <summary>
+    /// Syncs the folder of <paramref name="path"/> to the device, so that the names created, renamed or removed in
+    /// it survive power loss (a no-op on Windows, where NTFS journals them). Throws <see cref="IOException"/>.
+    /// </summary>
+    public static void SyncFolderOf(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (string.IsNullOrEmpty(folder))
+        {
+            return;
+        }
+
+        // .NET opens no handle on a folder, so libc's: open(O_RDONLY) works on a folder on Linux and macOS alike.
+        var fd = Native.Open(folder, 0);
+        if (fd < 0)
+        {
+            throw new IOException($"Could not open the folder {folder} to sync it: errno {Marshal.GetLastPInvokeError()}.");
+        }
+
+        try
+        {
+            // EINVAL: a file system that cannot sync a folder (some FUSE ones): nothing more can be done there.
+            if (Native.FSync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != Native.EINVAL)
+            {
+                throw new IOException($"Could not sync the folder {folder} to the device: errno {errno}.");
+            }
+        }
+        finally
+        {
+            _ = Native.Close(fd);
+        }
     }
 
     /// <summary>
@@ -68,7 +130,22 @@ internal class StoreFileSystem
         }
         else
         {
+            // A StoreStream (or a test's wrapper over one): its Flush is the fsync.
             stream.Flush();
         }
+    }
+
+    private static class Native
+    {
+        public const int EINVAL = 22;
+
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static extern int FSync(int fd);
+
+        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+        public static extern int Close(int fd);
     }
 }
