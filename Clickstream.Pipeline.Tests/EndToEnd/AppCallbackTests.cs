@@ -34,9 +34,7 @@ public class AppCallbackTests : PipelineTestBase
 
         await Harness.MakeUnreachableAsync(pipeline, PipelineHarness.RetryMax);
         var returned = await calledBack.Task.WaitAsync(Harness.Guard);
-        await Harness.StartCollectorAgainAsync();
-        Harness.Time.Advance(PipelineHarness.RetryMax);
-        await Harness.WaitAsync(pipeline, s => s.IsReachable);
+        await Harness.BringBackAsync(pipeline);
         await pipeline.FlushAsync(Harness.Guard);
 
         using (Assert.EnterMultipleScope())

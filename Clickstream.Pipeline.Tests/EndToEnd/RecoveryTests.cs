@@ -55,7 +55,7 @@ public class RecoveryTests : PipelineTestBase
             var downAt = Harness.Time.GetUtcNow();
             var before = pipeline.GetStatistics();
             tracked = await TrackAsync(pipeline, 8 * BatchSize, tracked);
-            var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && s.EventsStored == tracked && NextProbeDue(pipeline) is not null);
+            var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && s.EventsStored == tracked && PipelineHarness.NextProbeDue(pipeline) is not null);
             // The failures that trip the gate, plus at most the requests the other slots had in flight when it closed.
             Assert.That(
                 tripped.BatchesFailed - before.BatchesFailed,
@@ -64,10 +64,10 @@ public class RecoveryTests : PipelineTestBase
 
             // Down: the clock goes from probe to probe; no batch goes out, and no gap is longer than the interval.
             var last = Harness.Time.GetUtcNow();
-            while (NextProbeDue(pipeline) is { } due && due < downAt + outage)
+            while (PipelineHarness.NextProbeDue(pipeline) is { } due && due < downAt + outage)
             {
                 Assert.That(due - last, Is.LessThanOrEqualTo(ProbeInterval), $"cycle {cycle}: probes keep their own cadence, not the batches' backoff");
-                await StepToProbeAsync(pipeline);
+                await Harness.StepToProbeAsync(pipeline);
                 last = due;
             }
 
@@ -77,10 +77,10 @@ public class RecoveryTests : PipelineTestBase
             Harness.Time.Advance(downAt + outage - Harness.Time.GetUtcNow());
             Harness.Collector.Faults.ComeBack();
             var upAt = Harness.Time.GetUtcNow();
-            var firstProbe = NextProbeDue(pipeline);
+            var firstProbe = PipelineHarness.NextProbeDue(pipeline);
             Assert.That(firstProbe, Is.Not.Null);
             Assert.That(firstProbe!.Value - upAt, Is.LessThanOrEqualTo(ProbeInterval), $"cycle {cycle}: the first probe after the up-edge");
-            await StepToProbeAsync(pipeline);
+            await Harness.StepToProbeAsync(pipeline);
             var back = await Harness.WaitAsync(pipeline, s => s.IsReachable);
             await DeliveredWithoutTheClockAsync(pipeline, tracked, cycle);
             TestContext.Out.WriteLine($"cycle {cycle}: down {outage.TotalSeconds} s, first request {(Harness.Time.GetUtcNow() - upAt).TotalMilliseconds} ms after the up-edge, {back.ReachabilityProbes} probes so far");
@@ -95,16 +95,16 @@ public class RecoveryTests : PipelineTestBase
         var pipeline = Create();
         Harness.Collector.Faults.GoDown();
         await TrackAsync(pipeline, 3 * BatchSize, 0);
-        var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && NextProbeDue(pipeline) is not null);
+        var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && PipelineHarness.NextProbeDue(pipeline) is not null);
         var start = Harness.Time.GetUtcNow();
         var minutes = TimeSpan.FromMinutes(3);
         var gaps = new List<TimeSpan>();
         var last = start;
-        while (NextProbeDue(pipeline) is { } due && due <= start + minutes)
+        while (PipelineHarness.NextProbeDue(pipeline) is { } due && due <= start + minutes)
         {
             gaps.Add(due - last);
             last = due;
-            await StepToProbeAsync(pipeline);
+            await Harness.StepToProbeAsync(pipeline);
         }
 
         var during = pipeline.GetStatistics();
@@ -126,27 +126,15 @@ public class RecoveryTests : PipelineTestBase
         var pipeline = Create(o => o.Reachability = signal);
         Harness.Collector.Faults.GoDown();
         await TrackAsync(pipeline, 3 * BatchSize, 0);
-        await Harness.WaitAsync(pipeline, s => !s.IsReachable && NextProbeDue(pipeline) is not null);
+        await Harness.WaitAsync(pipeline, s => !s.IsReachable && PipelineHarness.NextProbeDue(pipeline) is not null);
 
         // The app loses the network, the server comes back meanwhile, then the app has the network again.
         signal.Set(false);
         Harness.Collector.Faults.ComeBack();
         signal.Set(true);
 
-        Assert.That(NextProbeDue(pipeline), Is.Null, "probing at once, not at the next tick");
+        Assert.That(PipelineHarness.NextProbeDue(pipeline), Is.Null, "probing at once, not at the next tick");
         await DeliveredWithoutTheClockAsync(pipeline, 3 * BatchSize, cycle: 0);
-    }
-
-    private static DateTimeOffset? NextProbeDue(ClickstreamPipeline pipeline) =>
-        Volatile.Read(ref pipeline.Counters.NextProbeDueTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
-
-    /// <summary>Moves the clock to the probe the pipeline armed, and waits until its outcome is applied (the gate open, or the next probe armed).</summary>
-    private async Task StepToProbeAsync(ClickstreamPipeline pipeline)
-    {
-        var due = NextProbeDue(pipeline) ?? throw new InvalidOperationException("no probe armed");
-        var probes = pipeline.GetStatistics().ReachabilityProbes;
-        Harness.Time.Advance(due - Harness.Time.GetUtcNow());
-        await Harness.WaitAsync(pipeline, s => s.ReachabilityProbes > probes && (s.IsReachable || NextProbeDue(pipeline) is not null));
     }
 
     /// <summary>

@@ -169,6 +169,38 @@ internal sealed class PipelineHarness : IAsyncDisposable
         await flush;
     }
 
+    /// <summary>When the probe the pipeline armed is due, or null while none is armed.</summary>
+    public static DateTimeOffset? NextProbeDue(ClickstreamPipeline pipeline) =>
+        Volatile.Read(ref pipeline.Counters.NextProbeDueTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    /// <summary>Moves the clock to the probe the pipeline armed, and waits until its outcome is applied (the gate open, or the next probe armed).</summary>
+    public async Task StepToProbeAsync(ClickstreamPipeline pipeline)
+    {
+        var due = NextProbeDue(pipeline) ?? throw new InvalidOperationException("no probe armed");
+        var probes = pipeline.GetStatistics().ReachabilityProbes;
+        var now = Time.GetUtcNow();
+        if (due > now)
+        {
+            Time.Advance(due - now);
+        }
+
+        await WaitAsync(pipeline, s => s.ReachabilityProbes > probes && (s.IsReachable || NextProbeDue(pipeline) is not null));
+    }
+
+    /// <summary>
+    /// Starts the collector again after <see cref="MakeUnreachableAsync"/> and steps the clock from probe to probe until
+    /// the pipeline finds it back. Each step waits until a probe is armed, so the clock never overtakes a probe still
+    /// being scheduled (a probe started at once by Resume or the app's signal reschedules itself when it fails).
+    /// </summary>
+    public async Task BringBackAsync(ClickstreamPipeline pipeline)
+    {
+        await StartCollectorAgainAsync();
+        while (!(await WaitAsync(pipeline, s => s.IsReachable || NextProbeDue(pipeline) is not null)).IsReachable)
+        {
+            await StepToProbeAsync(pipeline);
+        }
+    }
+
     /// <summary>The bytes the collector received, each as a base64 string, in arrival order.</summary>
     public List<string> ReceivedPayloads() => Collector.Stats.ReceivedEvents().Select(e => Convert.ToBase64String(e.Bytes)).ToList();
 
