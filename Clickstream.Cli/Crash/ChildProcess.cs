@@ -96,7 +96,7 @@ internal static class ChildProcess
     }
 
     /// <summary>The <c>dotnet</c> host: this process's own when it is one, else the SDK's, else the one on PATH.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var self = Environment.ProcessPath;
         if (self is not null && string.Equals(Path.GetFileNameWithoutExtension(self), "dotnet", StringComparison.OrdinalIgnoreCase))
