@@ -36,7 +36,8 @@ internal static class CrashHarness
         }
 
         var start = Stopwatch.GetTimestamp();
-        var folder = Directory.CreateTempSubdirectory("clickstream-crash-");
+        // No '-' before the random part: LazyFS ignores a --config-path containing "-o" (any case) and aborts.
+        var folder = Directory.CreateTempSubdirectory("clickstream_crash_");
         var keepFolder = false;
         try
         {

@@ -55,6 +55,13 @@ internal sealed class LazyFsMount : IAsyncDisposable
         var commands = Path.Combine(workFolder, "faults.fifo");
         var answers = Path.Combine(workFolder, "faults-done.fifo");
         var config = Path.Combine(workFolder, "lazyfs.toml");
+
+        // LazyFS 0.x takes a --config-path containing "-o" (any case) for a mount option and falls back to its default
+        // config, then aborts at start: say so rather than fail three times in a row.
+        if (config.Contains("-o", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CrashHarnessException($"LazyFS cannot take a config path containing \"-o\": {config}; set TMPDIR to a folder without it.");
+        }
         await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $"""
             [faults]
             fifo_path="{commands}"
@@ -71,7 +78,7 @@ internal sealed class LazyFsMount : IAsyncDisposable
             """), cancellationToken);
 
         // LazyFS daemonizes once the file system is mounted: its exit code 0 is the signal that it is. It has been
-        // seen to abort at start once in a while (a std::runtime_error before it logs why): tried again then.
+        // seen to abort at start (a config path with "-o" in it, refused above); tried again should it happen otherwise.
         for (var attempt = 1; ; attempt++)
         {
             var (exitCode, output, error) = await LazyFs.RunAsync(
