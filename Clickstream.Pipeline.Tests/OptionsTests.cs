@@ -16,6 +16,7 @@ public class OptionsTests
             EventGroup = "no spaces",
             MaxDeadLetters = 0,
             ProbeInterval = TimeSpan.Zero,
+            DiskSyncInterval = TimeSpan.FromSeconds(-2),
         };
 
         var ex = Assert.Throws<ArgumentException>(() => ClickstreamPipeline.Create(options));
@@ -26,7 +27,8 @@ public class OptionsTests
             .And.Contain("RetryMaxDelay")
             .And.Contain("EventGroup")
             .And.Contain("MaxDeadLetters")
-            .And.Contain("ProbeInterval"));
+            .And.Contain("ProbeInterval")
+            .And.Contain("DiskSyncInterval"));
     }
 
     [TestCase("ftp://host/api/v1/events")]

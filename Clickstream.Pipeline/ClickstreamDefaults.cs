@@ -25,6 +25,7 @@ internal static class ClickstreamDefaults
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan EventTimeToLive = TimeSpan.FromDays(7);
+    public static readonly TimeSpan DiskSyncInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Dead letters kept at most (<c>MaxDeadLetters</c>).</summary>
     public const int MaxDeadLetters = 10_000;

@@ -155,6 +155,16 @@ public sealed class ClickstreamOptions
     /// </summary>
     public bool FlushCommitsToDisk { get; set; }
 
+    /// <summary>
+    /// Without <see cref="FlushCommitsToDisk"/>: the longest a committed QoS1 event stays only in the operating
+    /// system's cache. The store syncs its log to the device this long after a commit (one fsync per interval,
+    /// only when something was committed), so a power cut or an OS crash loses at most the events committed in
+    /// the last interval, instead of everything since the last checkpoint (up to 8 MiB of log).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> syncs only at checkpoints. Ignored with <see cref="FlushCommitsToDisk"/>,
+    /// which syncs every commit. The default value is 1 second.
+    /// </summary>
+    public TimeSpan DiskSyncInterval { get; set; } = ClickstreamDefaults.DiskSyncInterval;
+
     /// <summary>Opens the store's files; a test seam for faults such as a full disk. <see langword="null"/>: real files.</summary>
     internal Storage.StoreFileSystem? StoreFileSystem { get; set; }
 

@@ -98,6 +98,9 @@ public sealed record ClickstreamStatistics
     /// <summary>Times the store file, mostly free space, was rewritten smaller.</summary>
     public long StoreCompactions { get; init; }
 
+    /// <summary>Times the store synced its log to the device by <see cref="ClickstreamOptions.DiskSyncInterval"/> (without <see cref="ClickstreamOptions.FlushCommitsToDisk"/>).</summary>
+    public long StoreLogSyncs { get; init; }
+
     /// <summary>
     /// Failed requests of <see cref="BatchesFailed"/> that were transient: the network, a timeout, 5xx, 408, 429, an
     /// unreadable answer, or an exception from the app's own code in the send path (token provider, handler). Retried with backoff.

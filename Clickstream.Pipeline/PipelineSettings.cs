@@ -32,6 +32,7 @@ internal sealed class PipelineSettings
         EventTimeToLive = o.EventTimeToLive;
         MaxDeadLetters = o.MaxDeadLetters;
         FlushCommitsToDisk = o.FlushCommitsToDisk;
+        DiskSyncInterval = o.DiskSyncInterval;
         StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
         StoreTestHooks = o.StoreTestHooks;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
@@ -75,6 +76,8 @@ internal sealed class PipelineSettings
     public TimeSpan EventTimeToLive { get; }
     public int MaxDeadLetters { get; }
     public bool FlushCommitsToDisk { get; }
+
+    public TimeSpan DiskSyncInterval { get; }
     public Storage.StoreFileSystem StoreFileSystem { get; }
     public Storage.StoreTestHooks? StoreTestHooks { get; }
     public int MaxConcurrentRequests { get; }
@@ -216,6 +219,11 @@ internal sealed class PipelineSettings
         if (options.EventTimeToLive <= TimeSpan.Zero && options.EventTimeToLive != Timeout.InfiniteTimeSpan)
         {
             errors.Add($"{nameof(ClickstreamOptions.EventTimeToLive)} must be greater than zero, or Timeout.InfiniteTimeSpan to keep events until they are sent; was {options.EventTimeToLive}.");
+        }
+
+        if (options.DiskSyncInterval <= TimeSpan.Zero && options.DiskSyncInterval != Timeout.InfiniteTimeSpan)
+        {
+            errors.Add($"{nameof(ClickstreamOptions.DiskSyncInterval)} must be greater than zero, or Timeout.InfiniteTimeSpan to sync only at checkpoints; was {options.DiskSyncInterval}.");
         }
 
         Positive(errors, options.MaxTimeBetweenTwoBatches, nameof(ClickstreamOptions.MaxTimeBetweenTwoBatches));

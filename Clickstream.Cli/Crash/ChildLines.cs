@@ -28,6 +28,9 @@ internal sealed class ChildLines
     /// <summary>Written (with --rare-paths) after the store was compacted.</summary>
     public const string Compacted = "compacted";
 
+    /// <summary>Written (with --migration-chunk) after each transaction of a legacy store's migration committed.</summary>
+    public const string Migrated = "migrated";
+
     /// <summary>Written (with --fail-write-after) when the injected write failure is thrown.</summary>
     public const string WriteFailed = "write-failed";
 

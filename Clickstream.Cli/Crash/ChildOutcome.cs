@@ -11,6 +11,8 @@ namespace Clickstream.Cli.Crash;
 /// <param name="Evicted">The numbers of the events its store was about to evict (<see cref="ChildLines.Evicted"/>).</param>
 /// <param name="Compactions">Its <see cref="ChildLines.Compacted"/> lines.</param>
 /// <param name="FailedWrites">Its <see cref="ChildLines.WriteFailed"/> lines.</param>
+/// <param name="Migrations">Its <see cref="ChildLines.Migrated"/> lines.</param>
+/// <param name="Opened">Whether it wrote <see cref="ChildLines.Ready"/>: its store opened, any migration finished.</param>
 internal sealed record ChildOutcome(
     IReadOnlyList<int> Numbers,
     int NumbersBeforeKill,
@@ -21,4 +23,6 @@ internal sealed record ChildOutcome(
     string StandardError,
     IReadOnlyList<int> Evicted,
     int Compactions,
-    int FailedWrites);
+    int FailedWrites,
+    int Migrations,
+    bool Opened);

@@ -64,7 +64,9 @@ internal static class ChildProcess
                 Tail(await standardError),
                 reader.Evicted,
                 reader.Compactions,
-                reader.FailedWrites);
+                reader.FailedWrites,
+                reader.Migrations,
+                reader.Opened);
             if (killAt is not null && !outcome.Killed)
             {
                 throw new CrashHarnessException($"The child exited by itself (exit code {outcome.ExitCode}) before its kill point ({killAt}) after {outcome.Numbers.Count} events. Its standard error:\n{outcome.StandardError}");
@@ -130,6 +132,12 @@ internal static class ChildProcess
 
         public int Compactions { get; private set; }
 
+        /// <summary>Migration transactions the child reported committed.</summary>
+        public int Migrations { get; private set; }
+
+        /// <summary>The child wrote <see cref="ChildLines.Ready"/>: its store opened (and any migration finished).</summary>
+        public bool Opened { get; private set; }
+
         public int FailedWrites { get; private set; }
 
         public int PartialLineBytes => _partial.Count;
@@ -187,11 +195,26 @@ internal static class ChildProcess
             var text = Encoding.ASCII.GetString(line);
             switch (text)
             {
-                case ChildLines.Opening when killAt?.Phase == KillPhase.Opening:
-                case ChildLines.Ready when killAt?.Phase == KillPhase.Ready:
+                case ChildLines.Ready when killAt?.Phase is KillPhase.Ready or KillPhase.Migrating:
+                    // Migrating: the migration ended before the kill point; the kill lands as the pipeline starts.
+                    Opened = true;
+                    KillNow();
+                    break;
+                case ChildLines.Opening when killAt is { Phase: KillPhase.Opening } or { Phase: KillPhase.Migrating, Lines: 0 }:
                 case ChildLines.Done when killAt is not null:
                     // Done: the range ran out before the kill point (it is sized so that it does not); kill anyway.
                     KillNow();
+                    break;
+                case ChildLines.Ready:
+                    Opened = true;
+                    break;
+                case ChildLines.Migrated:
+                    Migrations++;
+                    if (killAt is { Phase: KillPhase.Migrating } migrating && Migrations == migrating.Lines)
+                    {
+                        KillNow();
+                    }
+
                     break;
                 case ChildLines.Compacted:
                     Compactions++;

@@ -30,6 +30,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
     public const string MaxStoredEventsOption = "max-stored-events";
     public const string RarePathsOption = "rare-paths";
     public const string FailWriteOption = "fail-write-after";
+    public const string MigrationChunkOption = "migration-chunk";
 
     /// <summary>With --rare-paths: a checkpoint once the log passes this (LiteDB's default: 8 MB), so the data file grows and shrinks within a run.</summary>
     internal const long RarePathsCheckpointLogBytes = 128 * 1024;
@@ -101,6 +102,11 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         [Description("Lower the store's checkpoint and compaction thresholds (internal hooks) and print 'evicted <n>' for each event about to be evicted and 'compacted' after each compaction.")]
         public bool RarePaths { get; init; }
 
+        [CommandOption("--" + MigrationChunkOption + " <N>")]
+        [Description("Migrate a store of the legacy layout N events per transaction (0: the default, 4,096) and print 'migrated' after each transaction.")]
+        [TypeConverter(typeof(CountConverter))]
+        public int MigrationChunk { get; init; }
+
         [CommandOption("--" + FailWriteOption + " <N>")]
         [Description("Once the pipeline is created, the N-th write to the store files fails as a full disk would (0: none); prints 'write-failed'.")]
         [TypeConverter(typeof(CountConverter))]
@@ -120,6 +126,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             .Range("--flush-timeout", FlushTimeoutSeconds, 1, 86_400)
             .Range("--max-stored-events", MaxStoredEvents, 0, int.MaxValue)
             .Range("--fail-write-after", FailWriteAfter, 0, int.MaxValue)
+            .Range("--migration-chunk", MigrationChunk, 0, 1_000_000)
             .Result();
     }
 
@@ -180,16 +187,21 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             options.MaxInMemoryStoredEvents = Math.Max(settings.BatchSize, settings.MaxStoredEvents / 2);
         }
 
-        if (settings.RarePaths)
+        if (settings.RarePaths || settings.MigrationChunk > 0)
         {
+            var rare = settings.RarePaths;
             options.StoreTestHooks = new StoreTestHooks
             {
-                CheckpointLogBytes = RarePathsCheckpointLogBytes,
-                CompactionMinFileBytes = RarePathsCompactionMinFileBytes,
-                Evicting = bytes => lines.WriteWord(CrashHarness.TryReadNumber(bytes.ToArray(), out var number)
-                    ? FormattableString.Invariant($"{ChildLines.Evicted} {number}")
-                    : ChildLines.Evicted + " ?"),
-                Compacted = () => lines.WriteWord(ChildLines.Compacted),
+                CheckpointLogBytes = rare ? RarePathsCheckpointLogBytes : null,
+                CompactionMinFileBytes = rare ? RarePathsCompactionMinFileBytes : null,
+                Evicting = rare
+                    ? bytes => lines.WriteWord(CrashHarness.TryReadNumber(bytes.ToArray(), out var number)
+                        ? FormattableString.Invariant($"{ChildLines.Evicted} {number}")
+                        : ChildLines.Evicted + " ?")
+                    : null,
+                Compacted = rare ? () => lines.WriteWord(ChildLines.Compacted) : null,
+                MigrationChunk = settings.MigrationChunk > 0 ? settings.MigrationChunk : null,
+                Migrated = settings.MigrationChunk > 0 ? () => lines.WriteWord(ChildLines.Migrated) : null,
             };
         }
 

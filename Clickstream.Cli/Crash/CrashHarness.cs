@@ -30,10 +30,13 @@ internal static class CrashHarness
     {
         ArgumentOutOfRangeException.ThrowIfNegative(settings.Kills);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxLinesBeforeKill, 1);
-        if ((long)settings.Kills * settings.RangeSize > int.MaxValue)
+        if (((long)settings.Kills * settings.RangeSize) + settings.LegacyEvents > int.MaxValue)
         {
-            throw new ArgumentException("Kills x RangeSize must fit the event numbers (int).", nameof(settings));
+            throw new ArgumentException("Kills x RangeSize + LegacyEvents must fit the event numbers (int).", nameof(settings));
         }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(settings.LegacyEvents);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MigrationChunk, 1);
 
         var start = Stopwatch.GetTimestamp();
         // No '-' before the random part: LazyFS ignores a --config-path containing "-o" (any case) and aborts.
@@ -53,14 +56,31 @@ internal static class CrashHarness
             var failedWrites = 0L;
             var faults = new Random(settings.Seed + 1);
 
+            // The numbers after every child's range: events "tracked" by an earlier version, before this run.
+            var seeded = settings.LegacyEvents > 0
+                ? LegacyStore.Seed(store, settings.Kills * settings.RangeSize, settings.LegacyEvents, TimeProvider.System)
+                : [];
+            var migrating = seeded.Count > 0;
+            var migrationTransactions = (settings.LegacyEvents + settings.MigrationChunk - 1) / settings.MigrationChunk;
+            var killsDuringMigration = 0;
+
             for (var round = 0; round < settings.Kills; round++)
             {
-                var killAt = KillPoint.Choose(random, settings.MaxLinesBeforeKill);
+                var killAt = migrating ? KillPoint.ChooseMigrating(random, migrationTransactions) : KillPoint.Choose(random, settings.MaxLinesBeforeKill);
                 var from = round * settings.RangeSize;
                 string[] extra = settings.RarePaths
                     ? ["--from", Invariant(from), "--count", Invariant(settings.RangeSize), $"--{CrashChildCommand.FailWriteOption}", Invariant(faults.Next(1, settings.MaxWritesBeforeFailure + 1))]
                     : ["--from", Invariant(from), "--count", Invariant(settings.RangeSize)];
-                var outcome = await RunChildAsync(settings, collector, store, killAt, extra, cancellationToken);
+                // While it migrates, the legacy store's events fit beside the bound: a migration that only evicted
+                // would prove little. Once it is done, the bound applies to them as to any backlog.
+                var child = migrating ? settings with { MaxStoredEvents = settings.MaxStoredEvents + settings.LegacyEvents } : settings;
+                var outcome = await RunChildAsync(child, collector, store, killAt, extra, cancellationToken);
+                if (migrating && !outcome.Opened)
+                {
+                    killsDuringMigration++;
+                }
+
+                migrating &= !outcome.Opened;
                 reported.Add(outcome.Numbers);
                 if (power is not null)
                 {
@@ -87,8 +107,9 @@ internal static class CrashHarness
             evicted.UnionWith(flush.Evicted);
             compactions += flush.Compactions;
 
-            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start)) with
+            var report = Analyse(settings, collector.Stats.ReceivedEvents(), reported, seeded, rounds, pendingAfterFlush, partialLines, Stopwatch.GetElapsedTime(start)) with
             {
+                KillsDuringMigration = killsDuringMigration,
                 Evicted = evicted.Count,
                 Compactions = compactions,
                 FailedWrites = failedWrites,
@@ -120,6 +141,7 @@ internal static class CrashHarness
             $"--{CrashChildCommand.RequestsOption}", Invariant(settings.ConcurrentRequests),
             .. extra,
             .. settings.FlushCommitsToDisk ? [$"--{CrashChildCommand.FlushCommitsToDiskOption}"] : Array.Empty<string>(),
+            .. settings.LegacyEvents > 0 ? [$"--{CrashChildCommand.MigrationChunkOption}", Invariant(settings.MigrationChunk)] : Array.Empty<string>(),
         ];
         if (settings.RarePaths)
         {
@@ -142,6 +164,7 @@ internal static class CrashHarness
         CrashSettings settings,
         IReadOnlyList<ReceivedEvent> received,
         List<IReadOnlyList<int>> reported,
+        IReadOnlyList<int> seeded,
         List<CrashRound> rounds,
         long pendingAfterFlush,
         long partialLines,
@@ -174,6 +197,16 @@ internal static class CrashHarness
                 {
                     lost.Add(new LostEvent(number, round, position, numbers.Count, rounds[round].KillPoint));
                 }
+            }
+        }
+
+        for (var position = 0; position < seeded.Count; position++)
+        {
+            var number = seeded[position];
+            reportedNumbers.Add(number);
+            if (!copies.ContainsKey(number))
+            {
+                lost.Add(new LostEvent(number, LostEvent.SeededRound, position, seeded.Count, new KillPoint(KillPhase.Migrating, 0)));
             }
         }
 

@@ -4,11 +4,15 @@ namespace Clickstream.Cli.Crash;
 
 /// <summary>A reported event the collector never received, and where in the run it was reported.</summary>
 /// <param name="Number">The event's number.</param>
-/// <param name="Round">The child (0-based) that reported it.</param>
+/// <param name="Round">The child (0-based) that reported it, or <see cref="SeededRound"/> for an event of the legacy store.</param>
 /// <param name="Position">Its position among that child's reported lines (0-based).</param>
 /// <param name="ChildReported">How many lines that child reported in all.</param>
 /// <param name="KillPoint">Where that child was killed.</param>
-internal sealed record LostEvent(int Number, int Round, int Position, int ChildReported, KillPoint KillPoint);
+internal sealed record LostEvent(int Number, int Round, int Position, int ChildReported, KillPoint KillPoint)
+{
+    /// <summary>The <see cref="Round"/> of an event written into the legacy store before the first child (<see cref="CrashSettings.LegacyEvents"/>).</summary>
+    public const int SeededRound = -1;
+}
 
 /// <summary>One killed child.</summary>
 /// <param name="Round">Its index, 0-based.</param>
@@ -74,6 +78,9 @@ internal sealed record CrashReport
     /// <summary>Reported numbers never received that were evicted: allowed, and not in <see cref="Lost"/>.</summary>
     public long LostEvicted { get; init; }
 
+    /// <summary>Children killed (and, with power cuts, cut) before their migration of the legacy store finished.</summary>
+    public int KillsDuringMigration { get; init; }
+
     /// <summary>Store compactions the children printed.</summary>
     public long Compactions { get; init; }
 
@@ -109,7 +116,7 @@ internal sealed record CrashReport
 
     /// <summary>One line with the figures.</summary>
     public string Summary() => FormattableString.Invariant(
-        $"kills {Kills} (opening {Phase(KillPhase.Opening)}, ready {Phase(KillPhase.Ready)}, tracking {Phase(KillPhase.Tracking)}), reported {ReportedEvents:N0}, received {ReceivedEvents:N0}, lost {Lost.Count}, duplicates {Duplicates:N0} in {DuplicatedNumbers:N0} events (bound {DuplicateBound:N0}), received unreported {ReceivedUnreported:N0}, left on disk {PendingAfterFlush}, evicted {Evicted:N0} ({LostEvicted:N0} of them reported), compactions {Compactions}, failed writes {FailedWrites}, in {Elapsed.TotalSeconds:F1} s");
+        $"kills {Kills} (opening {Phase(KillPhase.Opening)}, migrating {KillsDuringMigration}, ready {Phase(KillPhase.Ready)}, tracking {Phase(KillPhase.Tracking)}), reported {ReportedEvents:N0}, received {ReceivedEvents:N0}, lost {Lost.Count}, duplicates {Duplicates:N0} in {DuplicatedNumbers:N0} events (bound {DuplicateBound:N0}), received unreported {ReceivedUnreported:N0}, left on disk {PendingAfterFlush}, evicted {Evicted:N0} ({LostEvicted:N0} of them reported), compactions {Compactions}, failed writes {FailedWrites}, in {Elapsed.TotalSeconds:F1} s");
 
     /// <summary>The lost numbers grouped by child, with where each child was killed; empty when nothing was lost.</summary>
     public string DescribeLost()
@@ -124,8 +131,8 @@ internal sealed record CrashReport
         {
             var first = group.First();
             var positions = group.Select(l => l.Position).ToArray();
-            text.Append(FormattableString.Invariant(
-                $"\n  child {first.Round} (killed {first.KillPoint}, reported {first.ChildReported}): {group.Count()} lost, numbers {string.Join(", ", group.Select(l => l.Number).Take(20))}{(group.Count() > 20 ? ", ..." : "")}, at report positions {positions.Min()}..{positions.Max()}"));
+            text.Append(first.Round == LostEvent.SeededRound ? "\n  the legacy store" : FormattableString.Invariant($"\n  child {first.Round}")).Append(FormattableString.Invariant(
+                $" (killed {first.KillPoint}, reported {first.ChildReported}): {group.Count()} lost, numbers {string.Join(", ", group.Select(l => l.Number).Take(20))}{(group.Count() > 20 ? ", ..." : "")}, at report positions {positions.Min()}..{positions.Max()}"));
         }
 
         if (KeptFolder is not null)

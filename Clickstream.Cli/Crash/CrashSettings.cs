@@ -64,6 +64,16 @@ internal sealed record CrashSettings
     /// </summary>
     public string? LazyFs { get; init; }
 
+    /// <summary>
+    /// Events in a store of the legacy layout (one document per event) written before the first child: the first
+    /// children are killed while they migrate it, <see cref="MigrationChunk"/> events per transaction, until one
+    /// finishes. The default value is 0: no legacy store.
+    /// </summary>
+    public int LegacyEvents { get; init; }
+
+    /// <summary>With <see cref="LegacyEvents"/>: the events moved per migration transaction. The default value is 100.</summary>
+    public int MigrationChunk { get; init; } = 100;
+
     /// <summary>The children's <c>FlushCommitsToDisk</c>. The default value is false.</summary>
     public bool FlushCommitsToDisk { get; init; }
 }

@@ -52,6 +52,12 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
         [TypeConverter(typeof(CountConverter))]
         public int ConcurrentRequests { get; init; } = 4;
 
+        [CommandOption("--legacy-events <N>")]
+        [Description("Start from a store of the legacy layout holding N events: the first children are killed while they migrate it (100 events per transaction) until one finishes. 0: none.")]
+        [DefaultValue(0)]
+        [TypeConverter(typeof(CountConverter))]
+        public int LegacyEvents { get; init; }
+
         [CommandOption("--power-cuts <N>")]
         [Description("Cut the power N times instead of --kills: the store on a LazyFS mount, every unsynced write dropped after each kill (Linux, root, /dev/fuse). FlushCommitsToDisk is on unless --flush-off.")]
         [TypeConverter(typeof(CountConverter))]
@@ -76,6 +82,7 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
             .Range("--batch-size", BatchSize, 1, 100_000)
             .Range("--concurrent-requests", ConcurrentRequests, 1, 1_000)
             .Range("--power-cuts", PowerCuts ?? 1, 1, 100_000)
+            .Range("--legacy-events", LegacyEvents, 0, 10_000_000)
             .That(PowerCuts is not null || (!FlushOff && LazyFs is null), "--flush-off and --lazyfs go with --power-cuts.")
             .That(LazyFs is null || File.Exists(LazyFs), $"--lazyfs: {LazyFs} does not exist.")
             .Result();
@@ -91,6 +98,7 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
             Producers = arguments.Producers,
             BatchSize = arguments.BatchSize,
             ConcurrentRequests = arguments.ConcurrentRequests,
+            LegacyEvents = arguments.LegacyEvents,
         };
         if (arguments.PowerCuts is { } cuts)
         {
@@ -100,13 +108,15 @@ internal sealed class CrashTestCommand(IAnsiConsole console) : AsyncCommand<Cras
                 LazyFs = await PowerCuts.LazyFsAsync(arguments.LazyFs, cancellationToken),
                 FlushCommitsToDisk = !arguments.FlushOff,
 
-                // A power cut's loss is what this mode measures: evictions and injected failures would blur it.
-                RarePaths = false,
+                // With the option on, cuts land in checkpoints, compactions and evictions too (nothing may be lost
+                // there either). Without it, a cut's loss is what is measured: evictions would blur it.
+                RarePaths = !arguments.FlushOff,
             };
         }
 
         var verbose = arguments.Verbose;
-        console.MarkupLineInterpolated($"Crash test: {settings.Kills} kills (seed {settings.Seed}), up to {settings.MaxLinesBeforeKill:N0} events per child, {settings.Producers} producers, batch size {settings.BatchSize}, {settings.ConcurrentRequests} requests in flight.");
+        var what = settings.LazyFs is null ? "kills" : settings.FlushCommitsToDisk ? "power cuts, FlushCommitsToDisk on" : "power cuts, FlushCommitsToDisk off";
+        console.MarkupLineInterpolated($"Crash test: {settings.Kills} {what} (seed {settings.Seed}), up to {settings.MaxLinesBeforeKill:N0} events per child, {settings.Producers} producers, batch size {settings.BatchSize}, {settings.ConcurrentRequests} requests in flight.");
 
         var report = await CrashHarness.RunAsync(settings, line => Progress(console, line, verbose), cancellationToken);
 

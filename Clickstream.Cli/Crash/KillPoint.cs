@@ -6,6 +6,9 @@ internal enum KillPhase
     /// <summary>On <see cref="ChildLines.Opening"/>: the child is opening the store (LiteDB open, recovery, checkpoint).</summary>
     Opening,
 
+    /// <summary>After a number of <see cref="ChildLines.Migrated"/> lines: the store of the legacy layout is being migrated.</summary>
+    Migrating,
+
     /// <summary>On <see cref="ChildLines.Ready"/>: the pipeline runs and re-sends what earlier children left; nothing new tracked yet.</summary>
     Ready,
 
@@ -18,7 +21,8 @@ internal enum KillPhase
 /// lands a little later at a point nobody chose: this picks the neighbourhood, the scheduler picks the moment.
 /// </summary>
 /// <param name="Phase">The phase whose line triggers the kill.</param>
-/// <param name="Lines">For <see cref="KillPhase.Tracking"/>, the event lines to read first (at least 1); else 0.</param>
+/// <param name="Lines">For <see cref="KillPhase.Tracking"/>, the event lines to read first (at least 1); for
+/// <see cref="KillPhase.Migrating"/>, the migration transactions (0: on the first line after opening); else 0.</param>
 internal readonly record struct KillPoint(KillPhase Phase, int Lines)
 {
     /// <summary>
@@ -38,5 +42,13 @@ internal readonly record struct KillPoint(KillPhase Phase, int Lines)
         };
     }
 
-    public override string ToString() => Phase == KillPhase.Tracking ? $"after {Lines} events" : "on " + Phase.ToString().ToLowerInvariant();
+    /// <summary>A kill point while a store of the legacy layout migrates in <paramref name="transactions"/> transactions: after 0 to all but one of them.</summary>
+    public static KillPoint ChooseMigrating(Random random, int transactions) => new(KillPhase.Migrating, random.Next(0, Math.Max(1, transactions)));
+
+    public override string ToString() => Phase switch
+    {
+        KillPhase.Tracking => $"after {Lines} events",
+        KillPhase.Migrating => $"after {Lines} migration transactions",
+        _ => "on " + Phase.ToString().ToLowerInvariant(),
+    };
 }

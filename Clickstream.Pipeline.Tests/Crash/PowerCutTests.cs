@@ -69,9 +69,21 @@ public class PowerCutTests
     }
 
     [Test]
-    public async Task Power_cuts_at_random_points_lose_no_QoS1_event_whose_TrackAsync_completed_with_FlushCommitsToDisk()
+    public async Task Power_cuts_at_random_points_and_in_migration_checkpoints_compactions_and_evictions_lose_no_QoS1_event_with_FlushCommitsToDisk()
     {
-        var settings = new CrashSettings { Kills = 12, Seed = 16, MaxLinesBeforeKill = 1_500, LazyFs = _lazyFs, FlushCommitsToDisk = true, RarePaths = false };
+        // The first children migrate a legacy store of 600 events, 20 per transaction, and are cut part way; the
+        // rest cross checkpoints and compactions (thresholds lowered), evictions (a bound) and a failed write each.
+        var settings = new CrashSettings
+        {
+            Kills = 12,
+            Seed = 16,
+            MaxLinesBeforeKill = 1_500,
+            LazyFs = _lazyFs,
+            FlushCommitsToDisk = true,
+            MaxStoredEvents = 400,
+            LegacyEvents = 600,
+            MigrationChunk = 20,
+        };
 
         var report = await CrashHarness.RunAsync(settings, line => TestContext.Out.WriteLine(line), Timeouts.Guard(900));
 
@@ -79,8 +91,11 @@ public class PowerCutTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(report.PowerCuts, Is.EqualTo(settings.Kills));
-            Assert.That(report.ReportedEvents, Is.Positive);
+            Assert.That(report.ReportedEvents, Is.GreaterThan(settings.LegacyEvents));
             Assert.That(report.Lost, Is.Empty, report.DescribeLost());
+            Assert.That(report.KillsDuringMigration, Is.InRange(2, settings.Kills - 1), "cut during the migration more than once, and the migration kept its progress across the cuts");
+            Assert.That(report.Compactions, Is.Positive);
+            Assert.That(report.Evicted, Is.Positive);
             Assert.That(report.StoresMovedAside, Is.Zero, "a store judged damaged after a cut");
             Assert.That(report.PendingAfterFlush, Is.Zero, "events left on disk after the final FlushAsync");
             Assert.That(report.Undecodable, Is.Zero);

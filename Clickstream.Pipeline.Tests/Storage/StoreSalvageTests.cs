@@ -42,6 +42,35 @@ public class StoreSalvageTests : PipelineTestBase
     }
 
     [Test]
+    public async Task Salvage_interrupted_by_a_power_cut_is_done_again_at_the_next_open()
+    {
+        var (checkpointed, logged) = await DamageAsync(checkpointedEvents: 40, loggedEvents: 30);
+
+        // What a cut between moving the damaged file aside and syncing the salvaged events leaves: the file under
+        // its unsalvaged name, and no store (the new one's unsynced creation undone).
+        var path = Harness.Folder.StorePath;
+        var logPath = StoreDatabase.LogPathOf(path);
+        const string Suffix = ".corrupt-20261204T000000000Z";
+        File.Move(path, path + Suffix + StoreDatabase.UnsalvagedSuffix);
+        File.Move(logPath, logPath + Suffix + StoreDatabase.UnsalvagedSuffix);
+
+        var reopened = Harness.Create();
+        await reopened.FlushAsync(Harness.Guard);
+
+        var statistics = reopened.GetStatistics();
+        var received = Harness.ReceivedPayloads();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(statistics.EventsSalvaged, Is.GreaterThanOrEqualTo(logged.Count), "the file's readable events are carried over at open");
+            Assert.That(received, Is.SupersetOf(logged));
+            Assert.That(received, Is.SubsetOf(checkpointed.Concat(logged)), "nothing read wrong");
+            Assert.That(File.Exists(path + Suffix), Is.True, "the mark is dropped once the salvage is synced");
+            Assert.That(File.Exists(logPath + Suffix), Is.True);
+            Assert.That(Directory.GetFiles(Harness.Folder.Path, "*" + StoreDatabase.UnsalvagedSuffix), Is.Empty);
+        }
+    }
+
+    [Test]
     public async Task Store_of_a_later_format_is_moved_aside_and_nothing_is_carried_over()
     {
         var first = Harness.Create();

@@ -42,6 +42,7 @@ internal sealed class PipelineCounters
     public long StoreFilesMovedAside;
     public long StoreReopens;
     public long StoreCompactions;
+    public long StoreLogSyncs;
     public long DeadLettersEvicted;
     public long EventsSalvaged;
     public long EventsUnreadable;
@@ -81,6 +82,7 @@ internal sealed class PipelineCounters
         StoreFilesMovedAside = Volatile.Read(ref StoreFilesMovedAside),
         StoreReopens = Volatile.Read(ref StoreReopens),
         StoreCompactions = Volatile.Read(ref StoreCompactions),
+        StoreLogSyncs = Volatile.Read(ref StoreLogSyncs),
         BatchesFailedTransient = FailedOfClass(FailureClass.Transient),
         BatchesFailedConfiguration = FailedOfClass(FailureClass.Configuration),
         BatchesFailedRejected = FailedOfClass(FailureClass.Rejection),

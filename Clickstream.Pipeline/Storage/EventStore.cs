@@ -66,6 +66,7 @@ internal sealed class EventStore : IDisposable
     private readonly StorePolicy _policy;
     private readonly TimeProvider _timeProvider;
     private readonly bool _flushCommitsToDisk;
+    private readonly TimeSpan _diskSyncInterval;
     private readonly int _maxDeadLetters;
     private readonly PipelineCounters _counters;
     private readonly ILogger _logger;
@@ -73,6 +74,11 @@ internal sealed class EventStore : IDisposable
     private readonly StoreTestHooks? _hooks;
     private Thread? _writer;
     private ITimer? _expiryTimer;
+    private ITimer? _syncTimer;
+
+    /// <summary>Set by the writer after a commit it did not sync; read by the sync timer.</summary>
+    private volatile bool _unsynced;
+    private volatile bool _syncDue;
     private EventScheduler? _scheduler;
     private DeliveryEpochs? _epochs;
     private EventTypeRegistry? _types;
@@ -102,6 +108,7 @@ internal sealed class EventStore : IDisposable
         _policy = new StorePolicy(options);
         _timeProvider = options.TimeProvider;
         _flushCommitsToDisk = options.FlushCommitsToDisk;
+        _diskSyncInterval = options.DiskSyncInterval;
         _maxDeadLetters = options.MaxDeadLetters;
         _counters = counters;
         _logger = logger;
@@ -148,6 +155,11 @@ internal sealed class EventStore : IDisposable
         // A background thread: the store must never keep the app's process alive.
         _writer = new Thread(Run) { IsBackground = true, Name = "Clickstream store writer" };
         _writer.Start();
+        if (!_flushCommitsToDisk && _diskSyncInterval != Timeout.InfiniteTimeSpan)
+        {
+            _syncTimer = _timeProvider.CreateTimer(static s => ((EventStore)s!).OnSyncCheck(), this, _diskSyncInterval, _diskSyncInterval);
+        }
+
         if (_policy.HasTimeToLive)
         {
             _expiryTimer = _timeProvider.CreateTimer(
@@ -253,6 +265,7 @@ internal sealed class EventStore : IDisposable
 
         _stopping = true;
         _expiryTimer?.Dispose();
+        _syncTimer?.Dispose();
         _wake.Release();
         _writer?.Join();
         FailQueued(new ObjectDisposedException(nameof(EventStore)));
@@ -290,6 +303,53 @@ internal sealed class EventStore : IDisposable
         if (Interlocked.Exchange(ref _signaled, 1) == 0)
         {
             _wake.Release();
+        }
+    }
+
+    private void OnSyncCheck()
+    {
+        if (_stopping || !_unsynced)
+        {
+            return;
+        }
+
+        _syncDue = true;
+        try
+        {
+            Wake();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed between the check and the wake.
+        }
+    }
+
+    /// <summary>Syncs the log when commits since the last sync are only in the OS's cache (<c>DiskSyncInterval</c>).</summary>
+    private void SyncIfDue()
+    {
+        if (!_syncDue)
+        {
+            return;
+        }
+
+        _syncDue = false;
+        if (!_unsynced || !_file.IsOpen)
+        {
+            return;
+        }
+
+        try
+        {
+            _file.FlushLogToDisk();
+            _unsynced = false;
+            Interlocked.Increment(ref _counters.StoreLogSyncs);
+            _counters.NotifyChanged();
+        }
+        catch (Exception ex)
+        {
+            // Nothing is lost that a killed process would keep; the next interval tries again.
+            Log.StoreOperationFailed(_logger, "sync the log to disk", ex);
+            Interlocked.Increment(ref _counters.StoreErrors);
         }
     }
 
@@ -350,6 +410,7 @@ internal sealed class EventStore : IDisposable
         try
         {
             _file.Open();
+            SalvageInterrupted();
             Recover();
             return;
         }
@@ -387,6 +448,19 @@ internal sealed class EventStore : IDisposable
         {
             _file.CloseAfterFailure();
             throw Unavailable(ex);
+        }
+    }
+
+    /// <summary>
+    /// Salvages again the files moved aside whose salvage a crash or a power cut interrupted: their events are in
+    /// neither the new store nor anywhere else a pipeline reads.
+    /// </summary>
+    private void SalvageInterrupted()
+    {
+        foreach (var unsalvaged in _file.InterruptedSalvages())
+        {
+            var salvage = _file.Salvage(unsalvaged, out var movedTo);
+            CountSalvage(movedTo, salvage);
         }
     }
 
@@ -524,12 +598,13 @@ internal sealed class EventStore : IDisposable
         if (database.CollectionExists(StoreDatabase.LegacyEventsCollection))
         {
             var legacy = database.GetCollection(StoreDatabase.LegacyEventsCollection);
-            var chunk = new List<BsonDocument>(MigrationChunk);
+            var size = _hooks?.MigrationChunk ?? MigrationChunk;
+            var chunk = new List<BsonDocument>(size);
             do
             {
                 // Read first, then write: no insert while a query over the same file is still open.
                 chunk.Clear();
-                chunk.AddRange(legacy.Find(Query.All("_id", Query.Ascending), limit: MigrationChunk));
+                chunk.AddRange(legacy.Find(Query.All("_id", Query.Ascending), limit: size));
                 database.BeginTrans();
                 foreach (var doc in chunk)
                 {
@@ -554,8 +629,13 @@ internal sealed class EventStore : IDisposable
                 }
 
                 database.Commit();
+
+                // LiteDB's commit leaves the log in the page cache: without the sync a power cut undoes every
+                // transaction since the open, and a migration cut each time never gets past its first chunks.
+                _file.FlushLogToDisk();
+                _hooks?.Migrated?.Invoke();
             }
-            while (chunk.Count == MigrationChunk);
+            while (chunk.Count == size);
 
             database.DropCollection(StoreDatabase.LegacyEventsCollection);
             Log.StoreMigrated(_logger, _file.Path, version, SegmentLayout.FormatVersion);
@@ -592,6 +672,7 @@ internal sealed class EventStore : IDisposable
                 }
 
                 LoadBacklog();
+                SyncIfDue();
                 CompactIfMostlyFree();
             }
             catch (Exception ex)
@@ -730,6 +811,7 @@ internal sealed class EventStore : IDisposable
         }
 
         ClickstreamStorageException? notFlushed = null;
+        _unsynced = !_flushCommitsToDisk;
         if (_flushCommitsToDisk)
         {
             try

@@ -17,6 +17,9 @@ internal sealed record EventStoreOptions
 
     public bool FlushCommitsToDisk { get; init; }
 
+    /// <summary>Without <see cref="FlushCommitsToDisk"/>: the log is synced this long after a commit (<c>DiskSyncInterval</c>); infinite: at checkpoints only.</summary>
+    public TimeSpan DiskSyncInterval { get; init; } = ClickstreamDefaults.DiskSyncInterval;
+
     /// <summary>Dead letters kept at most; past it the oldest are deleted (<c>MaxDeadLetters</c>).</summary>
     public int MaxDeadLetters { get; init; } = ClickstreamDefaults.MaxDeadLetters;
 
@@ -52,6 +55,7 @@ internal sealed record EventStoreOptions
             MaxStorageBytes = settings.MaxStorageBytes,
             EventTimeToLive = settings.EventTimeToLive,
             FlushCommitsToDisk = settings.FlushCommitsToDisk,
+            DiskSyncInterval = settings.DiskSyncInterval,
             MaxDeadLetters = settings.MaxDeadLetters,
             TimeProvider = settings.TimeProvider,
             FileSystem = settings.StoreFileSystem,

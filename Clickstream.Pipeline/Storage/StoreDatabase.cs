@@ -213,34 +213,71 @@ internal sealed class StoreDatabase
     }
 
     /// <summary>
+    /// The end of a moved-aside file's name until what could be read from it is in the new store and synced: a power
+    /// cut before that leaves the mark, and the next open salvages the file again (<see cref="InterruptedSalvages"/>).
+    /// </summary>
+    public const string UnsalvagedSuffix = ".unsalvaged";
+
+    /// <summary>
     /// Replaces the (closed) damaged file: moves it aside with its log (<see cref="MoveAside"/>), opens a new store
-    /// in its place and carries into it what can still be read from the old one (<see cref="StoreSalvage"/>).
+    /// in its place and carries into it what can still be read from the old one (<see cref="Salvage"/>).
     /// Throws when the files cannot be moved, created or written; what cannot be read is counted, never thrown.
     /// </summary>
     public SalvageResult ReplaceDamaged(DateTimeOffset now, out string movedTo)
     {
-        movedTo = MoveAside(now);
+        var moved = MoveAside(now);
 
         // The damaged file is gone from its place: a new one failing to open is an ordinary failure, retried.
         IsDamaged = false;
         Open();
-        return StoreSalvage.CopyInto(this, movedTo, LogPath + movedTo[Path.Length..]);
+        return Salvage(moved, out movedTo);
     }
 
     /// <summary>
-    /// Renames the (closed) data file and its log aside, with a timestamp suffix, so that a new store can start
-    /// where they were. Returns the data file's new path.
+    /// Carries what can be read from the moved-aside file <paramref name="unsalvaged"/> (and its log) into this open
+    /// store, syncs it, and only then drops the file's <see cref="UnsalvagedSuffix"/>; returns the file's final
+    /// path in <paramref name="movedTo"/>. Salvaging a file twice writes the same documents again.
+    /// </summary>
+    public SalvageResult Salvage(string unsalvaged, out string movedTo)
+    {
+        var log = LogPath + unsalvaged[Path.Length..];
+        var result = StoreSalvage.CopyInto(this, unsalvaged, log);
+        FlushLogToDisk();
+        movedTo = unsalvaged[..^UnsalvagedSuffix.Length];
+        File.Move(unsalvaged, movedTo);
+        if (File.Exists(log))
+        {
+            File.Move(log, log[..^UnsalvagedSuffix.Length]);
+        }
+
+        StoreFileSystem.SyncFolderOf(Path);
+        return result;
+    }
+
+    /// <summary>The files moved aside whose salvage a crash or a power cut interrupted, oldest first.</summary>
+    public IReadOnlyList<string> InterruptedSalvages()
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(Path))!;
+        var files = Directory.GetFiles(folder, System.IO.Path.GetFileName(Path) + ".corrupt-*" + UnsalvagedSuffix);
+        Array.Sort(files, StringComparer.Ordinal);
+        return files;
+    }
+
+    /// <summary>
+    /// Renames the (closed) data file and its log aside, with a timestamp suffix and <see cref="UnsalvagedSuffix"/>,
+    /// so that a new store can start where they were. Returns the data file's new path.
     /// </summary>
     public string MoveAside(DateTimeOffset now)
     {
         Debug.Assert(_db is null, "Close the store before moving it aside.");
         var stamp = ".corrupt-" + now.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
         var suffix = stamp;
-        for (var n = 1; File.Exists(Path + suffix) || File.Exists(LogPath + suffix); n++)
+        for (var n = 1; Taken(Path + suffix) || Taken(LogPath + suffix); n++)
         {
             suffix = stamp + "-" + n.ToString(CultureInfo.InvariantCulture);
         }
 
+        suffix += UnsalvagedSuffix;
         File.Move(Path, Path + suffix);
         if (File.Exists(LogPath))
         {
@@ -250,6 +287,8 @@ internal sealed class StoreDatabase
         // The renames reach the device before the new store's files are created under the old names.
         StoreFileSystem.SyncFolderOf(Path);
         return Path + suffix;
+
+        static bool Taken(string path) => File.Exists(path) || File.Exists(path + UnsalvagedSuffix);
     }
 
     /// <summary>

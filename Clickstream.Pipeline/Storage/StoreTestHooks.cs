@@ -2,8 +2,8 @@ namespace Clickstream.Pipeline.Storage;
 
 /// <summary>
 /// Internal switches of the store for the crash test (<c>clickstream crash-child</c>): thresholds low enough that
-/// a short run crosses checkpoints and compactions, and callbacks that say which events are evicted and when the
-/// file was compacted. Not options: nothing public reaches them.
+/// a short run crosses checkpoints, compactions and migration transactions, and callbacks that say which events are evicted
+/// and when the file was compacted or a migration transaction committed. Not options: nothing public reaches them.
 /// </summary>
 internal sealed class StoreTestHooks
 {
@@ -21,4 +21,10 @@ internal sealed class StoreTestHooks
 
     /// <summary>Called on the writer thread after each compaction.</summary>
     public Action? Compacted { get; init; }
+
+    /// <summary>Replaces the events moved per transaction when a store of the legacy layout is migrated (4,096).</summary>
+    public int? MigrationChunk { get; init; }
+
+    /// <summary>Called while the store opens, after each migration transaction committed.</summary>
+    public Action? Migrated { get; init; }
 }
