@@ -140,6 +140,7 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             MaxConcurrentRequests = settings.ConcurrentRequests,
             Headers = { ["X-User-ID"] = UserId },
             FlushCommitsToDisk = settings.FlushCommitsToDisk,
+            LoggerFactory = new StandardErrorLogger(),
         };
         var from = settings.From;
         var count = settings.Count;

@@ -63,6 +63,8 @@ internal static class CrashHarness
             var migrating = seeded.Count > 0;
             var migrationTransactions = (settings.LegacyEvents + settings.MigrationChunk - 1) / settings.MigrationChunk;
             var killsDuringMigration = 0;
+            var movedAsideBefore = 0;
+            KillPoint? previousKill = null;
 
             for (var round = 0; round < settings.Kills; round++)
             {
@@ -81,6 +83,17 @@ internal static class CrashHarness
                 }
 
                 migrating &= !outcome.Opened;
+                var movedAside = MovedAside(store);
+                if (movedAside > movedAsideBefore)
+                {
+                    // Found damaged at open: the cut after the child before did it. Why, as the child logged it.
+                    var why = string.Join(" / ", outcome.StandardError.Split('\n').Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal)).Take(4));
+                    progress?.Invoke(FormattableString.Invariant(
+                        $"store moved aside by child {round} (after the cut that followed child {round - 1}, killed {previousKill}): {why}"));
+                    movedAsideBefore = movedAside;
+                }
+
+                previousKill = killAt;
                 reported.Add(outcome.Numbers);
                 if (power is not null)
                 {
@@ -114,7 +127,7 @@ internal static class CrashHarness
                 Compactions = compactions,
                 FailedWrites = failedWrites,
                 PowerCuts = power?.Cuts ?? 0,
-                StoresMovedAside = Directory.GetFiles(Path.GetDirectoryName(store)!, Path.GetFileName(store) + ".corrupt-*").Length,
+                StoresMovedAside = MovedAside(store),
             };
             report = report with { Lost = report.Lost.Where(l => !evicted.Contains(l.Number)).ToList(), LostEvicted = report.Lost.Count(l => evicted.Contains(l.Number)) };
             keepFolder = report.Lost.Count > 0;
@@ -269,6 +282,9 @@ internal static class CrashHarness
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Store files judged damaged and moved aside so far (<c>events.db.corrupt-*</c>).</summary>
+    private static int MovedAside(string store) => Directory.GetFiles(Path.GetDirectoryName(store)!, Path.GetFileName(store) + ".corrupt-*").Length;
 
     private static void TryDelete(DirectoryInfo folder)
     {
