@@ -17,6 +17,7 @@ public class OptionsTests
             MaxDeadLetters = 0,
             ProbeInterval = TimeSpan.Zero,
             DiskSyncInterval = TimeSpan.FromSeconds(-2),
+            QueueFullMode = (ClickstreamQueueFullMode)7,
         };
 
         var ex = Assert.Throws<ArgumentException>(() => ClickstreamPipeline.Create(options));
@@ -28,7 +29,8 @@ public class OptionsTests
             .And.Contain("EventGroup")
             .And.Contain("MaxDeadLetters")
             .And.Contain("ProbeInterval")
-            .And.Contain("DiskSyncInterval"));
+            .And.Contain("DiskSyncInterval")
+            .And.Contain("QueueFullMode"));
     }
 
     [TestCase("ftp://host/api/v1/events")]

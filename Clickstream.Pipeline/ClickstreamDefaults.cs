@@ -7,6 +7,7 @@ internal static class ClickstreamDefaults
     public const int MaxBatchBytes = 1_000_000;
     public const int MaxEventBytes = 1_000_000;
     public const int MaxQueuedEvents = 100_000;
+    public const ClickstreamQueueFullMode QueueFullMode = ClickstreamQueueFullMode.DropNewest;
     public const int MaxInMemoryStoredEvents = 20_000;
     public const int MaxConcurrentRequests = 4;
 

@@ -90,11 +90,17 @@ public sealed class ClickstreamOptions
     public int MaxEventBytes { get; set; } = ClickstreamDefaults.MaxEventBytes;
 
     /// <summary>
-    /// QoS0 events held in memory at most (waiting for a batch, or while the network is unreachable).
-    /// Beyond it a QoS0 event is dropped and counted; <see cref="ClickstreamPipeline.TrackAsync"/> never
-    /// waits for room. The default value is 100,000.
+    /// QoS0 events held in memory at most (waiting for a batch, held while the network is unreachable, or in flight).
+    /// What happens beyond it is <see cref="QueueFullMode"/>. The default value is 100,000.
     /// </summary>
     public int MaxQueuedEvents { get; set; } = ClickstreamDefaults.MaxQueuedEvents;
+
+    /// <summary>
+    /// What <see cref="ClickstreamPipeline.TrackAsync"/> does with a QoS0 event when <see cref="MaxQueuedEvents"/> are in
+    /// memory: drop it, drop the oldest instead, or wait for room. The default value is
+    /// <see cref="ClickstreamQueueFullMode.DropNewest"/>: tracking never slows the app.
+    /// </summary>
+    public ClickstreamQueueFullMode QueueFullMode { get; set; } = ClickstreamDefaults.QueueFullMode;
 
     /// <summary>
     /// QoS1 events held in memory at most, ready to be sent. Beyond it committed events stay on disk only

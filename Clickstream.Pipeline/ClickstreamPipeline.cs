@@ -1,5 +1,6 @@
 using Clickstream.Pipeline.Diagnostics;
 using Clickstream.Pipeline.Egress;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Storage;
@@ -34,12 +35,12 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly EventScheduler _scheduler;
     private readonly IEventTransport _transport;
     private readonly EgressController _egress;
-    private readonly EventProcessor _processor;
+    private readonly PipelineGraph _graph;
     private readonly ReachabilityMonitor _reachability;
     private readonly HealthReporter _health;
     private readonly PipelineMetrics _metrics;
     private readonly DeliveryEpochs _epochs;
-    private long _instantInMemory;
+    private readonly InstantBudget _budget;
     private int _disposed;
 
     // Serializes the requeues and deletions of dead letters (not the reads).
@@ -54,21 +55,23 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         {
             EnvelopePool.KeepUpTo(settings.MaxQueuedEvents);
         }
+
+        _budget = new InstantBudget(settings.MaxQueuedEvents, settings.QueueFullMode);
         _store = EventStore.Open(EventStoreOptions.From(settings), _counters, _logger);
         ReachabilityProbe? probe = null;
         try
         {
             _health = new HealthReporter(settings.HealthObserver, _counters, settings.TimeProvider, _logger);
-            _metrics = new PipelineMetrics(settings.MeterFactory, _counters, _types, _health, () => Volatile.Read(ref _instantInMemory), () => _store.InMemoryCount);
+            _metrics = new PipelineMetrics(settings.MeterFactory, _counters, _types, _health, () => _budget.InMemory, () => _store.InMemoryCount);
             _epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
-            _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger);
+            _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger, _budget, _counters);
             _transport = transportFactory(settings);
             probe = new ReachabilityProbe(settings);
             _reachability = new ReachabilityMonitor(settings, _scheduler, probe, _counters, _logger, _health);
             _egress = new EgressController(
                 _transport,
                 _store,
-                _scheduler,
+                _scheduler.Input,
                 _reachability,
                 new RetryPolicy(settings.RetryBaseDelay, settings.RetryMaxDelay, settings.Random),
                 _counters,
@@ -76,22 +79,10 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.MaxInFlightBatches : settings.MaxConcurrentRequests,
                 settings.TimeProvider,
                 _logger,
-                OnInstantEventsDone,
+                _budget,
                 new EgressDiagnostics(_metrics, _health, _counters, settings),
                 SendDeadline(settings));
-            _processor = new EventProcessor(
-                _store.LastId,
-                _epochs,
-                settings.TimeProvider,
-                _counters,
-                _logger,
-                _store.Enqueue,
-                _scheduler,
-                settings.MaxBatchSize,
-                settings.MaxBatchBytes,
-                settings.MaxTimeBetweenTwoBatches);
-            _scheduler.Attach(_processor);
-            _store.Start(_scheduler, _epochs, _types);
+            _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger), _store, _scheduler, _egress, _budget, _epochs, _types, _logger);
         }
         catch
         {
@@ -121,8 +112,9 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
 
     /// <summary>
     /// Tracks one event. A QoS1 event is committed to the store when the returned task completes; a QoS0
-    /// event is accepted in memory (or dropped and counted when <see cref="ClickstreamOptions.MaxQueuedEvents"/>
-    /// are waiting already). The message is serialized before this method returns, so the caller may reuse it.
+    /// event is accepted in memory; when <see cref="ClickstreamOptions.MaxQueuedEvents"/> are there already, it is
+    /// dropped and counted, or the oldest are, or the returned task waits for room (<see cref="ClickstreamOptions.QueueFullMode"/>).
+    /// The message is serialized before this method returns, so the caller may reuse it.
     /// </summary>
     /// <exception cref="ArgumentNullException"><paramref name="message"/> is null.</exception>
     /// <exception cref="ArgumentException">The serialized event is larger than <see cref="ClickstreamOptions.MaxEventBytes"/>.</exception>
@@ -147,45 +139,39 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         }
 
         var type = _types.Get(message.Descriptor);
-        if (!type.Durable && Interlocked.Increment(ref _instantInMemory) > _settings.MaxQueuedEvents)
+        var timestamp = _settings.TimeProvider.GetUtcNow().UtcTicks;
+        if (type.Durable)
         {
-            Interlocked.Decrement(ref _instantInMemory);
+            // Serialized now, into the exact array the store keeps, so that the caller may reuse the message at once.
+            var bytes = size == 0 ? [] : new byte[size];
+            message.WriteTo(bytes.AsSpan());
+            var durable = new EventEnvelope(type, bytes, cancellationToken) { TimestampTicks = timestamp };
+            if (!_graph.TryWrite(durable))
+            {
+                throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+            }
+
+            Interlocked.Increment(ref _counters.DurableTracked);
+            return new ValueTask(durable, durable.Version);
+        }
+
+        var room = _budget.TakeAsync(cancellationToken);
+        if (room.IsCompletedSuccessfully && !room.Result)
+        {
             Interlocked.Increment(ref _counters.DroppedOverflow);
             return default;
         }
 
-        // Serialized now, so that the caller may change or reuse the message as soon as this returns: QoS0 into a
-        // pooled envelope's buffer (returned by the egress after the outcome), QoS1 into the exact array the store keeps.
-        EventEnvelope envelope;
-        if (type.Durable)
+        // Serialized now, into a pooled envelope's buffer (returned by the egress after the outcome), even when the
+        // caller waits for room below: the message is the caller's again as soon as this returns.
+        var envelope = EventEnvelope.RentInstant(type, message, size);
+        envelope.TimestampTicks = timestamp;
+        if (!room.IsCompletedSuccessfully)
         {
-            var bytes = size == 0 ? [] : new byte[size];
-            message.WriteTo(bytes.AsSpan());
-            envelope = new EventEnvelope(type, bytes, cancellationToken);
-        }
-        else
-        {
-            envelope = EventEnvelope.RentInstant(type, message, size);
+            return WriteWhenRoomAsync(room, envelope);
         }
 
-        if (!_processor.Post(envelope))
-        {
-            if (!type.Durable)
-            {
-                Interlocked.Decrement(ref _instantInMemory);
-                EnvelopePool.Return([envelope]);
-            }
-
-            throw new ObjectDisposedException(nameof(ClickstreamPipeline));
-        }
-
-        if (type.Durable)
-        {
-            Interlocked.Increment(ref _counters.DurableTracked);
-            return new ValueTask(envelope, envelope.Version);
-        }
-
-        Interlocked.Increment(ref _counters.InstantTracked);
+        WriteInstant(envelope);
         return default;
     }
 
@@ -274,10 +260,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
 
         var marker = new FlushMarker();
         _scheduler.BeginFlush();
-        _processor.Post(new EventEnvelope(marker));
-        _processor.Complete();
-        await _processor.Completion.ConfigureAwait(false);
-        _processor.Dispose();
+        _graph.TryWrite(new EventEnvelope(marker));
+        await _graph.CompleteIngressAsync().ConfigureAwait(false);
 
         var timeout = _settings.ShutdownTimeout;
         if (timeout > TimeSpan.Zero || PipelineSettings.IsNoLimit(timeout))
@@ -289,21 +273,20 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             }
             catch (TimeoutException)
             {
-                Log.ShutdownTimedOut(_logger, timeout, Volatile.Read(ref _counters.PendingOnDisk), Volatile.Read(ref _instantInMemory));
+                Log.ShutdownTimedOut(_logger, timeout, Volatile.Read(ref _counters.PendingOnDisk), _budget.InMemory);
             }
         }
 
         _scheduler.EndFlush();
         _reachability.Dispose();
-        _egress.Stop();
-        _scheduler.Dispose();
+        var egressStopped = _graph.StopAsync();
 
         // Stop cancelled the sends in flight; one that ignores its token (an app handler, a provider) is abandoned after
         // the grace: its late outcome finds the store closed, and its QoS1 events, still on disk, go at the next start.
         var grace = _settings.TimeProvider.GetTimestamp();
         try
         {
-            if (!await CompletesWithinGraceAsync(_egress.Completion, grace).ConfigureAwait(false))
+            if (!await CompletesWithinGraceAsync(egressStopped, grace).ConfigureAwait(false))
             {
                 Log.ShutdownAbandoned(_logger, "a send in flight", ShutdownGrace);
             }
@@ -315,7 +298,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
 
         _store.Dispose();
         _transport.Dispose();
-        Interlocked.Add(ref _counters.DroppedShutdown, Interlocked.Exchange(ref _instantInMemory, 0));
+        Interlocked.Add(ref _counters.DroppedShutdown, _budget.TakeAll());
         _health.Complete();
 
         // The observer gets every health event and OnCompleted before this returns, unless it hangs past the grace.
@@ -338,13 +321,41 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// <summary>Events waiting in the scheduler while the network is unreachable.</summary>
     internal int HeldEvents => _scheduler.HeldCount;
 
+    /// <summary>QoS0 with <see cref="ClickstreamQueueFullMode.Wait"/>: the event goes in once there is room.</summary>
+    private async ValueTask WriteWhenRoomAsync(ValueTask<bool> room, EventEnvelope envelope)
+    {
+        try
+        {
+            await room.ConfigureAwait(false);
+        }
+        catch
+        {
+            EnvelopePool.Return([envelope]);
+            throw;
+        }
+
+        WriteInstant(envelope);
+    }
+
+    private void WriteInstant(EventEnvelope envelope)
+    {
+        if (!_graph.TryWrite(envelope))
+        {
+            _budget.Release(1);
+            EnvelopePool.Return([envelope]);
+            throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+        }
+
+        Interlocked.Increment(ref _counters.InstantTracked);
+    }
+
     private async Task FlushCoreAsync(CancellationToken cancellationToken)
     {
         var marker = new FlushMarker();
         _scheduler.BeginFlush();
         try
         {
-            if (!_processor.Post(new EventEnvelope(marker)))
+            if (!_graph.TryWrite(new EventEnvelope(marker)))
             {
                 throw new ObjectDisposedException(nameof(ClickstreamPipeline));
             }
@@ -407,7 +418,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 foreach (var letter in letters)
                 {
                     var envelope = new EventEnvelope(_types.GetStored(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
-                    if (!_processor.Post(envelope))
+                    envelope.TimestampTicks = _settings.TimeProvider.GetUtcNow().UtcTicks;
+                    if (!_graph.TryWrite(envelope))
                     {
                         throw new ObjectDisposedException(nameof(ClickstreamPipeline));
                     }
@@ -485,7 +497,6 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private void ReleasePartial(ReachabilityProbe? probe)
     {
         // Fields not assigned yet are null here, whatever their declared type says.
-        _processor?.Dispose();
         _egress?.Stop();
         if (_reachability is not null)
         {
@@ -496,11 +507,9 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             probe?.Dispose();
         }
 
-        _scheduler?.Dispose();
+        _scheduler?.Complete();
         _transport?.Dispose();
         _metrics?.Dispose();
         _store.Dispose();
     }
-
-    private void OnInstantEventsDone(int count) => Interlocked.Add(ref _instantInMemory, -count);
 }

@@ -26,6 +26,7 @@ internal sealed class PipelineSettings
         EventGroup = string.IsNullOrEmpty(o.EventGroup) ? null : o.EventGroup;
         MaxEventBytes = o.MaxEventBytes;
         MaxQueuedEvents = o.MaxQueuedEvents;
+        QueueFullMode = o.QueueFullMode;
         MaxInMemoryStoredEvents = o.MaxInMemoryStoredEvents;
         MaxStorageBytes = o.MaxStorageBytes;
         MaxStoredEvents = o.MaxStoredEvents;
@@ -70,6 +71,8 @@ internal sealed class PipelineSettings
     public string? EventGroup { get; }
     public int MaxEventBytes { get; }
     public int MaxQueuedEvents { get; }
+
+    public ClickstreamQueueFullMode QueueFullMode { get; }
     public int MaxInMemoryStoredEvents { get; }
     public long MaxStorageBytes { get; }
     public long MaxStoredEvents { get; }
@@ -203,6 +206,11 @@ internal sealed class PipelineSettings
         Positive(errors, options.MaxBatchBytes, nameof(ClickstreamOptions.MaxBatchBytes));
         Positive(errors, options.MaxEventBytes, nameof(ClickstreamOptions.MaxEventBytes));
         Positive(errors, options.MaxQueuedEvents, nameof(ClickstreamOptions.MaxQueuedEvents));
+        if (!Enum.IsDefined(options.QueueFullMode))
+        {
+            errors.Add($"{nameof(ClickstreamOptions.QueueFullMode)} must be one of {string.Join(", ", Enum.GetNames<ClickstreamQueueFullMode>())}; was {(int)options.QueueFullMode}.");
+        }
+
         Positive(errors, options.MaxConcurrentRequests, nameof(ClickstreamOptions.MaxConcurrentRequests));
         if (options.MaxInMemoryStoredEvents < options.MaxBatchSize)
         {

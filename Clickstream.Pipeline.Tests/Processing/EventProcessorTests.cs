@@ -1,134 +1,114 @@
 using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
-using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Tests.Support;
 using Clickstream.Samples;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Clickstream.Pipeline.Tests.Processing;
 
+/// <summary>The processor block, stepped chunk by chunk (<see cref="InlineTaskScheduler"/>).</summary>
 public class EventProcessorTests
 {
-    private const int BatchSize = 10;
-    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(10);
-    private FakeTimeProvider _time = null!;
-    private EventScheduler _scheduler = null!;
+    private static readonly DateTimeOffset Tracked = new(2026, 11, 28, 5, 0, 0, TimeSpan.Zero);
+    private PipelineCounters _counters = null!;
+    private DeliveryEpochs _epochs = null!;
     private EventProcessor _processor = null!;
-    private BufferBlock<EventEnvelope[]> _batches = null!;
-    private List<EventEnvelope> _stored = null!;
-    private TaskCompletionSource _storedOne = null!;
+    private BufferBlock<FlowMessage> _toStore = null!;
+    private BufferBlock<FlowMessage> _toScheduler = null!;
 
     [SetUp]
     public void SetUp()
     {
         EnvelopePool.KeepUpTo(1_000);
-        _time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 28, 5, 0, 0, TimeSpan.Zero));
-        _scheduler = new EventScheduler(BatchSize, 1_000_000, MaxDelay, _time, NullLogger.Instance);
-        _batches = new BufferBlock<EventEnvelope[]>();
-        _scheduler.ConnectTo(_batches);
-        _stored = [];
-        _storedOne = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _processor = new EventProcessor(0, new DeliveryEpochs(0, 0), _time, new PipelineCounters(), NullLogger.Instance, Store, _scheduler, BatchSize, 1_000_000, MaxDelay);
-        _scheduler.Attach(_processor);
-    }
-
-    [TearDown]
-    public void TearDown()
-    {
-        _processor.Dispose();
-        _scheduler.Dispose();
-    }
-
-    private void Store(EventEnvelope envelope)
-    {
-        _stored.Add(envelope);
-        _storedOne.TrySetResult();
+        _counters = new PipelineCounters();
+        _epochs = new DeliveryEpochs(0, 0);
+        _processor = new EventProcessor(0, _epochs, _counters, NullLogger.Instance, InlineTaskScheduler.Instance);
+        _toStore = new BufferBlock<FlowMessage>();
+        _toScheduler = new BufferBlock<FlowMessage>();
+        _processor.Output.LinkTo(_toStore, m => m.Kind == FlowMessageKind.ToStore);
+        _processor.Output.LinkTo(_toScheduler, m => m.Kind == FlowMessageKind.Instant);
     }
 
     private static EventEnvelope Instant(int n)
     {
         var click = SampleEvents.Click(n);
-        return EventEnvelope.RentInstant(Envelopes.Instant, click, click.CalculateSize());
+        var envelope = EventEnvelope.RentInstant(Envelopes.Instant, click, click.CalculateSize());
+        envelope.TimestampTicks = Tracked.AddSeconds(n).UtcTicks;
+        return envelope;
+    }
+
+    private static EventEnvelope Durable(int n, CancellationToken cancellationToken = default) =>
+        new(Envelopes.Durable, new byte[10], cancellationToken) { TimestampTicks = Tracked.AddSeconds(n).UtcTicks };
+
+    private static List<FlowMessage> All(BufferBlock<FlowMessage> block)
+    {
+        block.TryReceiveAll(out var messages);
+        return messages is null ? [] : [.. messages];
     }
 
     [Test]
-    public async Task QoS0_events_filling_a_batch_are_routed_and_cut_without_the_clock()
+    public void Chunk_is_stamped_in_order_and_split_into_its_QoS0_and_QoS1_events()
     {
-        for (var i = 0; i < BatchSize; i++)
-        {
-            Assert.That(_processor.Post(Instant(i)), Is.True);
-        }
+        var marker = new FlushMarker();
+        EventEnvelope[] chunk = [Instant(1), Durable(2), Instant(3), new EventEnvelope(marker), Durable(4)];
+        _processor.Input.Post(chunk);
 
-        var batch = await _batches.ReceiveAsync(Timeouts.Guard());
-        Assert.That(batch.Select(e => e.Id), Is.EqualTo(Enumerable.Range(1, BatchSize).Select(i => (long)i)));
-    }
-
-    [Test]
-    public async Task QoS0_events_short_of_a_batch_wait_for_the_batch_delay_and_keep_the_time_they_were_tracked()
-    {
-        var tracked = _time.GetUtcNow();
-        _processor.Post(Instant(1));
-        _time.Advance(TimeSpan.FromSeconds(4));
-        _processor.Post(Instant(2));
-        _time.Advance(MaxDelay - TimeSpan.FromSeconds(4) - TimeSpan.FromMilliseconds(1));
-        Assert.That(_batches.Count + _scheduler.OpenCount, Is.Zero, "not routed before the delay after the first event");
-
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        var batch = await _batches.ReceiveAsync(Timeouts.Guard());
+        var instant = All(_toScheduler);
+        var stored = All(_toStore);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(batch, Has.Length.EqualTo(2));
-            Assert.That(batch[0].TimestampTicks, Is.EqualTo(tracked.UtcTicks), "the time it was tracked, not when it was routed");
-            Assert.That(batch[1].TimestampTicks, Is.EqualTo(tracked.AddSeconds(4).UtcTicks));
-            Assert.That(batch[0].EventGuid.ToByteArray(bigEndian: true)[..6], Is.EqualTo(Milliseconds(tracked)));
+            Assert.That(instant.SelectMany(m => m.Events).Select(e => e.Id), Is.EqualTo(new long[] { 1, 3 }), "QoS0 to the scheduler, one message");
+            Assert.That(stored, Has.Count.EqualTo(1), "QoS1 events and the marker to the store, one message, in order");
+            Assert.That(stored[0].Events.Select(e => e.Marker is null ? e.Id : -1), Is.EqualTo(new long[] { 2, -1, 4 }));
+            Assert.That(chunk.Where(e => e.Marker is null).Select(e => e.Epoch), Is.All.Not.Null);
+            Assert.That(marker.Sealed.IsCompleted, Is.True, "the marker sealed the epoch where it passed");
+            Assert.That(chunk[0].EventGuid.ToByteArray(bigEndian: true)[..6], Is.EqualTo(Milliseconds(Tracked.AddSeconds(1))), "the UUIDv7 carries the time it was tracked");
         }
     }
 
     [Test]
-    public async Task QoS1_event_is_routed_at_once_with_the_QoS0_events_before_it()
+    public void Chunk_of_one_class_goes_as_it_is()
     {
-        _processor.Post(Instant(1));
-        _processor.Post(Instant(2));
-        var durable = new EventEnvelope(Envelopes.Durable, new byte[10], CancellationToken.None);
-        _processor.Post(durable);
+        EventEnvelope[] instant = [Instant(1), Instant(2)];
+        EventEnvelope[] durable = [Durable(3)];
+        _processor.Input.Post(instant);
+        _processor.Input.Post(durable);
 
-        // The drain routes the QoS0 run before it hands the QoS1 event to the store.
-        await _storedOne.Task.WaitAsync(Timeouts.Guard());
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_stored, Is.EqualTo(new[] { durable }));
-            Assert.That(durable.Id, Is.EqualTo(3), "ids in arrival order");
-            Assert.That(_scheduler.OpenCount, Is.EqualTo(2), "the QoS0 events before it went to the open batch");
+            Assert.That(All(_toScheduler).Single().Events, Is.SameAs(instant));
+            Assert.That(All(_toStore).Single().Events, Is.SameAs(durable));
         }
     }
 
     [Test]
-    public async Task Events_fed_from_the_store_that_fill_the_batch_with_deferred_QoS0_events_wake_the_processor()
+    public void Cancelled_QoS1_event_is_neither_stored_nor_numbered_and_its_caller_sees_the_cancellation()
     {
-        for (var i = 0; i < 3; i++)
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var gone = Durable(1, cancelled.Token);
+        var kept = Durable(2);
+        _processor.Input.Post([gone, kept]);
+
+        using (Assert.EnterMultipleScope())
         {
-            _processor.Post(Instant(i));
+            Assert.That(All(_toStore).Single().Events, Is.EqualTo(new[] { kept }));
+            Assert.That(kept.Id, Is.EqualTo(1));
+            Assert.That(async () => await new ValueTask(gone, gone.Version), Throws.InstanceOf<OperationCanceledException>());
+            Assert.That(_counters.Cancelled, Is.EqualTo(1));
         }
-
-        // Committed QoS1 events reach the scheduler from the store, not through the processor.
-        var committed = Enumerable.Range(100, BatchSize - 3).Select(i => Envelopes.Make(i)).ToArray();
-        _scheduler.EnqueueRange(committed);
-
-        var batch = await _batches.ReceiveAsync(Timeouts.Guard());
-        Assert.That(batch, Has.Length.EqualTo(BatchSize));
     }
 
     [Test]
-    public async Task Complete_routes_the_deferred_QoS0_events()
+    public async Task Complete_finishes_after_the_chunks_posted_before()
     {
-        _processor.Post(Instant(1));
-        _processor.Post(Instant(2));
-        _processor.Complete();
+        _processor.Input.Post([Instant(1)]);
+        _processor.Input.Complete();
 
         await _processor.Completion.WaitAsync(Timeouts.Guard());
-        Assert.That(_scheduler.OpenCount, Is.EqualTo(2));
+        Assert.That(All(_toScheduler), Has.Count.EqualTo(1));
     }
 
     private static byte[] Milliseconds(DateTimeOffset time)
@@ -143,6 +123,7 @@ public class EventProcessorTests
 
         return bytes;
     }
+
     [Test]
     public void NewUuidV7_has_version_variant_and_the_milliseconds_in_front()
     {

@@ -1,4 +1,5 @@
 using System.Threading.Tasks.Dataflow;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Tests.Support;
@@ -7,137 +8,107 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Clickstream.Pipeline.Tests.Scheduling;
 
+/// <summary>The scheduler block on fake time, stepped message by message (<see cref="InlineTaskScheduler"/>).</summary>
 public class EventSchedulerTests
 {
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(10);
     private FakeTimeProvider _time = null!;
+    private EventScheduler _scheduler = null!;
+    private BufferBlock<EventEnvelope[]> _batches = null!;
+    private List<bool> _gate = null!;
 
     [SetUp]
-    public void SetUp() => _time = new FakeTimeProvider();
-
-    private readonly Dictionary<EventScheduler, BufferBlock<EventEnvelope[]>> _outputs = [];
-
-    private EventScheduler Make(int maxBatchSize = 10, int maxBatchBytes = 1_000_000)
+    public void SetUp()
     {
-        var scheduler = new EventScheduler(maxBatchSize, maxBatchBytes, MaxDelay, _time, NullLogger.Instance);
-        var output = new BufferBlock<EventEnvelope[]>();
-        scheduler.ConnectTo(output);
-        _outputs[scheduler] = output;
-        return scheduler;
+        _time = new FakeTimeProvider();
+        _scheduler = new EventScheduler(maxBatchSize: 10, maxBatchBytes: 1_000_000, MaxDelay, _time, NullLogger.Instance, taskScheduler: InlineTaskScheduler.Instance);
+        _batches = new BufferBlock<EventEnvelope[]>();
+        _scheduler.Output.LinkTo(_batches);
+        _gate = [];
+        _scheduler.WatchGate(_gate.Add);
     }
 
-    private List<EventEnvelope[]> Batches(EventScheduler scheduler)
-    {
-        var batches = new List<EventEnvelope[]>();
-        while (_outputs[scheduler].TryReceive(out var batch))
-        {
-            batches.Add(batch);
-        }
+    [TearDown]
+    public void TearDown() => _scheduler.Dispose();
 
-        return batches;
+    private List<EventEnvelope[]> Batches()
+    {
+        _batches.TryReceiveAll(out var batches);
+        return batches is null ? [] : [.. batches];
     }
 
-    [Test]
-    public void Batch_reaching_MaxBatchSize_is_cut_by_count()
-    {
-        using var scheduler = Make(maxBatchSize: 10);
-        for (var i = 1; i <= 25; i++)
-        {
-            scheduler.Enqueue(Envelopes.Make(i));
-        }
-
-        var batches = Batches(scheduler);
-        Assert.That(batches.Select(b => b.Length), Is.EqualTo(new[] { 10, 10 }));
-        Assert.That(batches.SelectMany(b => b).Select(e => e.Id), Is.EqualTo(Enumerable.Range(1, 20).Select(i => (long)i)));
-    }
-
-    [Test]
-    public void Next_event_passing_MaxBatchBytes_cuts_the_batch_before_it()
-    {
-        // Each 100-byte event takes 113 bytes on the wire ("pageview" type + tags and lengths).
-        var entry = Envelopes.Make(1).WireSize;
-        using var scheduler = Make(maxBatchSize: 100, maxBatchBytes: entry * 3);
-        for (var i = 1; i <= 7; i++)
-        {
-            scheduler.Enqueue(Envelopes.Make(i));
-        }
-
-        var batches = Batches(scheduler);
-        Assert.That(batches.Select(b => b.Length), Is.EqualTo(new[] { 3, 3 }), "the 7th event waits in the open batch");
-    }
-
-    [Test]
-    public void Event_larger_than_MaxBatchBytes_goes_alone()
-    {
-        using var scheduler = Make(maxBatchSize: 100, maxBatchBytes: 50);
-        scheduler.Enqueue(Envelopes.Make(1, size: 200));
-        scheduler.Enqueue(Envelopes.Make(2, size: 200));
-
-        Assert.That(Batches(scheduler).Select(b => b.Length), Is.EqualTo(new[] { 1 }));
-    }
+    private static EventEnvelope[] Events(int from, int count) => Enumerable.Range(from, count).Select(i => Envelopes.Make(i)).ToArray();
 
     [Test]
     public void Open_batch_is_cut_when_MaxTimeBetweenTwoBatches_passed_since_its_first_event()
     {
-        using var scheduler = Make(maxBatchSize: 10);
-        scheduler.Enqueue(Envelopes.Make(1));
+        _scheduler.Input.Post(FlowMessage.Instant(Events(1, 1)));
         _time.Advance(MaxDelay / 2);
-        scheduler.Enqueue(Envelopes.Make(2));
-        Assert.That(Batches(scheduler), Is.Empty);
+        _scheduler.Input.Post(FlowMessage.Instant(Events(2, 1)));
+        Assert.That(Batches(), Is.Empty);
 
         _time.Advance(MaxDelay / 2);
-        Assert.That(Batches(scheduler).Select(b => b.Length), Is.EqualTo(new[] { 2 }));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 2 }));
     }
 
     [Test]
     public void Timer_is_not_armed_while_nothing_waits()
     {
-        using var scheduler = Make();
         _time.Advance(MaxDelay * 3);
-        scheduler.Enqueue(Envelopes.Make(1));
+        _scheduler.Input.Post(FlowMessage.Instant(Events(1, 1)));
         _time.Advance(MaxDelay - TimeSpan.FromTicks(1));
+        Assert.That(Batches(), Is.Empty, "the delay counts from the batch's first event");
 
-        Assert.That(Batches(scheduler), Is.Empty, "the delay counts from the batch's first event");
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.That(Batches(), Has.Count.EqualTo(1));
     }
 
     [Test]
-    public void Unreachable_network_cuts_no_batch_and_reachable_again_sends_in_order()
+    public void Closed_gate_holds_events_and_tells_the_watcher_before_feeding_them_in_order()
     {
-        using var scheduler = Make(maxBatchSize: 10);
-        scheduler.Enqueue(Envelopes.Make(1));
-        scheduler.SetReachable(false);
-        for (var i = 2; i <= 35; i++)
-        {
-            scheduler.Enqueue(Envelopes.Make(i));
-        }
-
+        _scheduler.SetReachable(false);
+        _scheduler.Input.Post(FlowMessage.Committed(Events(1, 25)));
         _time.Advance(MaxDelay * 5);
-        scheduler.CutForFlush();
+        _scheduler.Input.Post(FlowMessage.Flush());
         Assert.Multiple(() =>
         {
-            Assert.That(Batches(scheduler), Is.Empty, "no batch while unreachable, not by count, time or flush");
-            Assert.That(scheduler.HeldCount, Is.EqualTo(34));
+            Assert.That(Batches(), Is.Empty, "no batch while unreachable, not by count, time or flush");
+            Assert.That(_scheduler.HeldCount, Is.EqualTo(25));
+            Assert.That(_gate, Is.EqualTo(new[] { true, false }), "told the state when it started watching, then the change");
         });
 
-        scheduler.SetReachable(true);
-        var byCount = Batches(scheduler);
-        Assert.That(byCount.Select(b => b.Length), Is.EqualTo(new[] { 10, 10, 10 }));
+        _scheduler.SetReachable(true);
+        var byCount = Batches();
+        Assert.That(byCount.Select(b => b.Length), Is.EqualTo(new[] { 10, 10 }));
 
         _time.Advance(MaxDelay);
-        var all = byCount.Concat(Batches(scheduler)).SelectMany(b => b).Select(e => e.Id);
-        Assert.That(all, Is.EqualTo(Enumerable.Range(1, 35).Select(i => (long)i)));
+        var all = byCount.Concat(Batches()).SelectMany(b => b).Select(e => e.Id);
+        Assert.Multiple(() =>
+        {
+            Assert.That(all, Is.EqualTo(Enumerable.Range(1, 25).Select(i => (long)i)));
+            Assert.That(_gate, Is.EqualTo(new[] { true, false, true }));
+            Assert.That(_scheduler.HeldCount, Is.Zero);
+        });
     }
 
     [Test]
-    public void Flush_pending_cuts_each_range_at_once()
+    public void Flush_pending_cuts_committed_and_retried_events_at_once_but_not_QoS0_events()
     {
-        using var scheduler = Make(maxBatchSize: 10);
-        scheduler.BeginFlush();
-        scheduler.EnqueueRange(new[] { Envelopes.Make(1), Envelopes.Make(2) });
-        Assert.That(Batches(scheduler).Select(b => b.Length), Is.EqualTo(new[] { 2 }));
+        _scheduler.BeginFlush();
+        _scheduler.Input.Post(FlowMessage.Committed(Events(1, 2)));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 2 }));
 
-        scheduler.EndFlush();
-        scheduler.EnqueueRange(new[] { Envelopes.Make(3) });
-        Assert.That(Batches(scheduler), Is.Empty, "without a flush the batch waits for its timer");
+        _scheduler.Input.Post(FlowMessage.Retry(Events(3, 3)));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 3 }));
+
+        _scheduler.Input.Post(FlowMessage.Instant(Events(6, 1)));
+        Assert.That(Batches(), Is.Empty, "QoS0 events wait for the flush marker that follows them");
+
+        _scheduler.Input.Post(FlowMessage.Flush());
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 1 }));
+
+        _scheduler.EndFlush();
+        _scheduler.Input.Post(FlowMessage.Committed(Events(7, 1)));
+        Assert.That(Batches(), Is.Empty, "without a flush the batch waits for its timer");
     }
 }

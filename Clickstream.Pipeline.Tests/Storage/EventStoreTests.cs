@@ -37,9 +37,9 @@ public class EventStoreTests
         // Every range the store hands over is cut into a batch at once while a flush is pending.
         scheduler.BeginFlush();
         _batches = new BufferBlock<EventEnvelope[]>();
-        scheduler.ConnectTo(_batches);
+        scheduler.Output.LinkTo(_batches);
         var epochs = new DeliveryEpochs(store.RecoveredCount, store.LastId);
-        store.Start(scheduler, epochs, new EventTypeRegistry(System.Collections.Frozen.FrozenSet<string>.Empty, null));
+        store.Start(scheduler.Input, epochs, new EventTypeRegistry(System.Collections.Frozen.FrozenSet<string>.Empty, null));
         return (store, scheduler, epochs);
     }
 
@@ -48,7 +48,7 @@ public class EventStoreTests
         var pending = new List<Task>();
         foreach (var e in events)
         {
-            store.Enqueue(e);
+            store.Enqueue([e]);
             pending.Add(new ValueTask(e, e.Version).AsTask());
         }
 

@@ -60,15 +60,15 @@ internal sealed class StoreHarness : IDisposable
         Store = EventStore.Open(options, Counters, logger);
         _scheduler = new EventScheduler(batchSize, 100_000_000, TimeSpan.FromSeconds(1), Time, logger);
         _scheduler.BeginFlush();
-        _scheduler.ConnectTo(_batches);
+        _scheduler.Output.LinkTo(_batches);
         Epochs = new DeliveryEpochs(Store.RecoveredCount, Store.LastId);
         foreach (var e in preload ?? [])
         {
             Stamp(e);
-            Store.Enqueue(e);
+            Store.Enqueue([e]);
         }
 
-        Store.Start(_scheduler, Epochs, new EventTypeRegistry(FrozenSet<string>.Empty, null));
+        Store.Start(_scheduler.Input, Epochs, new EventTypeRegistry(FrozenSet<string>.Empty, null));
     }
 
     /// <summary>An event as the processor leaves it, stamped now on the fake clock.</summary>
@@ -97,7 +97,7 @@ internal sealed class StoreHarness : IDisposable
         foreach (var e in events)
         {
             Stamp(e);
-            Store.Enqueue(e);
+            Store.Enqueue([e]);
             pending.Add(new ValueTask(e, e.Version).AsTask());
         }
 
@@ -143,7 +143,7 @@ internal sealed class StoreHarness : IDisposable
     public void Stop()
     {
         Store?.Dispose();
-        _scheduler?.Dispose();
+        _scheduler?.Complete();
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Storage;
@@ -33,14 +34,14 @@ internal sealed class EgressController
     private readonly ActionBlock<EventEnvelope[]> _block;
     private readonly IEventTransport _transport;
     private readonly EventStore _store;
-    private readonly EventScheduler _scheduler;
+    private readonly ITargetBlock<FlowMessage> _retries;
     private readonly ReachabilityMonitor _reachability;
     private readonly RetryPolicy _policy;
     private readonly PipelineCounters _counters;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
-    private readonly Action<int> _instantEventsDone;
+    private readonly InstantBudget _budget;
     private readonly EgressDiagnostics _diagnostics;
     private readonly FailureEpisodes _episodes = new();
 
@@ -62,33 +63,34 @@ internal sealed class EgressController
     public EgressController(
         IEventTransport transport,
         EventStore store,
-        EventScheduler scheduler,
+        ITargetBlock<FlowMessage> retries,
         ReachabilityMonitor reachability,
         RetryPolicy policy,
         PipelineCounters counters,
         int maxConcurrentRequests,
         TimeProvider timeProvider,
         ILogger logger,
-        Action<int> instantEventsDone,
+        InstantBudget budget,
         EgressDiagnostics diagnostics,
         TimeSpan sendDeadline)
     {
         _diagnostics = diagnostics;
         _transport = new SendGuard(transport, sendDeadline, timeProvider);
         _store = store;
-        _scheduler = scheduler;
+        _retries = retries;
         _reachability = reachability;
         _policy = policy;
         _counters = counters;
         _timeProvider = timeProvider;
         _logger = logger;
-        _instantEventsDone = instantEventsDone;
+        _budget = budget;
         _block = new ActionBlock<EventEnvelope[]>(
             SendAsync,
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = maxConcurrentRequests, EnsureOrdered = false });
-        scheduler.ConnectTo(_block);
-        scheduler.WatchGate(OnGateChanged);
     }
+
+    /// <summary>Where the scheduler's batches come in.</summary>
+    public ITargetBlock<EventEnvelope[]> Input => _block;
 
     public Task Completion => _block.Completion;
 
@@ -112,6 +114,16 @@ internal sealed class EgressController
             if (_shutdown.IsCancellationRequested || ParkIfGateClosed(batch))
             {
                 return;
+            }
+
+            if (_budget.HasExcess)
+            {
+                batch = DropOldestInstant(batch);
+                if (batch.Length == 0)
+                {
+                    settled = true;
+                    return;
+                }
             }
 
             _diagnostics.BatchCreated(batch.Length);
@@ -202,7 +214,7 @@ internal sealed class EgressController
         Interlocked.Add(ref _counters.EventsAcknowledged, batch.Length);
         if (batch.Length > durable)
         {
-            _instantEventsDone(batch.Length - durable);
+            _budget.Release(batch.Length - durable);
         }
 
         DeliveryEpochs.Complete(batch);
@@ -229,7 +241,7 @@ internal sealed class EgressController
         if (dropped > 0)
         {
             Interlocked.Add(ref _counters.DroppedSendFailed, dropped);
-            _instantEventsDone(dropped);
+            _budget.Release(dropped);
             DeliveryEpochs.Complete(Select(batch, durable: false, dropped));
 
             // Dropped for good (QoS0 is never retried): the pool gets them back, unless an abandoned send may still read
@@ -415,10 +427,10 @@ internal sealed class EgressController
     }
 
     /// <summary>
-    /// The scheduler's gate changed, under its lock. Opening: the parked batches and the network failures' retries go to
+    /// The scheduler's gate changed, in the scheduler's turn. Opening: the parked batches and the network failures' retries go to
     /// this block now, oldest first, before the scheduler feeds the events it held; and the shared backoff starts over.
     /// </summary>
-    private void OnGateChanged(bool open)
+    public void OnGateChanged(bool open)
     {
         List<PendingRetry>? released = null;
         lock (_gateLock)
@@ -459,6 +471,35 @@ internal sealed class EgressController
         }
 
         Log.WaitingBatchesReleased(_logger, released.Count, events);
+    }
+
+    /// <summary>DropOldest, over the bound: this batch's QoS0 events are the oldest not sent; drop as many as the excess.</summary>
+    private EventEnvelope[] DropOldestInstant(EventEnvelope[] batch)
+    {
+        var instant = batch.Length - CountDurable(batch);
+        var drop = _budget.TryTakeExcess(instant);
+        if (drop == 0)
+        {
+            return batch;
+        }
+
+        var dropped = new EventEnvelope[drop];
+        var kept = new EventEnvelope[batch.Length - drop];
+        int d = 0, k = 0;
+        foreach (var e in batch)
+        {
+            if (!e.Durable && d < drop)
+            {
+                dropped[d++] = e;
+            }
+            else
+            {
+                kept[k++] = e;
+            }
+        }
+
+        InstantBudget.Drop(dropped, _counters);
+        return kept;
     }
 
     private static int CountDurable(EventEnvelope[] batch)
@@ -522,7 +563,7 @@ internal sealed class EgressController
             Count();
             if (toScheduler)
             {
-                owner._scheduler.EnqueueRange(events);
+                owner._retries.Post(FlowMessage.Retry(events));
             }
             else
             {

@@ -1,296 +1,191 @@
 using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Microsoft.Extensions.Logging;
 
 namespace Clickstream.Pipeline.Scheduling;
 
 /// <summary>
-/// Cuts batches: at <c>MaxBatchSize</c> events, earlier when the next event would pass <c>MaxBatchBytes</c>,
-/// and a <see cref="TimeProvider"/> timer cuts a batch <c>MaxTimeBetweenTwoBatches</c> after its first event.
-/// Each batch is posted to the egress block (<see cref="ConnectTo"/>). While the network is unreachable no
-/// event enters the open batch and no batch is cut; the events wait here, and are fed in order when it is
-/// reachable again.
+/// The scheduler stage: a block that takes chunks of events (QoS0 from the processor, QoS1 from the store, failed
+/// batches back from the egress) and gives batches, cut by <see cref="BatchCutter"/> at <c>MaxBatchSize</c> events,
+/// before <c>MaxBatchBytes</c>, <c>MaxTimeBetweenTwoBatches</c> after a batch's first event (a
+/// <see cref="TimeProvider"/> timer that posts a <see cref="FlowMessageKind.Timer"/> message), and at a flush.
+/// While the reachability gate is closed nothing is cut: events are held, in order, and fed when it opens.
 /// </summary>
 /// <remarks>
-/// The open batch is an array filled under this class's lock, the same lock that keeps its count and bytes: a
-/// cut is always where the accounting says. It was a Dataflow <c>BatchBlock</c>, whose own lock was taken once
-/// per event and contended with the egress block taking the batches (12.8% of the CPU samples of a QoS0 run
-/// spent in <c>Monitor.Enter_Slowpath</c> under <c>BatchBlock.Post</c>).
+/// One message at a time (a <see cref="TransformManyBlock{TInput,TOutput}"/> with one degree of parallelism), so
+/// the batching state needs no lock: the timer, the gate and the retries reach it as messages, behind the events
+/// that came before them.
 /// </remarks>
 internal sealed class EventScheduler : IDisposable
 {
-    private readonly Lock _lock = new();
-    private ITargetBlock<EventEnvelope[]>? _target;
-    private EventEnvelope[]? _open;
-    private readonly Queue<EventEnvelope> _held = new();
+    private readonly TransformManyBlock<FlowMessage, EventEnvelope[]> _block;
+    private readonly BatchCutter _cutter;
     private readonly ITimer _timer;
     private readonly TimeSpan _maxDelay;
-    private readonly int _maxBatchSize;
-    private readonly int _maxBatchBytes;
     private readonly ILogger _logger;
-    private int _openCount;
-    private long _openBytes;
-    private bool _reachable = true;
-    private bool _disposed;
-    private int _flushesPending;
-    private EventProcessor? _processor;
+    private readonly InstantBudget? _budget;
+    private readonly PipelineCounters _counters;
+    private readonly Lock _gateLock = new();
     private Action<bool>? _gateChanged;
+    private long _armed;
+    private int _heldCount;
+    private int _openCount;
+    private int _flushesPending;
 
-    public EventScheduler(int maxBatchSize, int maxBatchBytes, TimeSpan maxDelay, TimeProvider timeProvider, ILogger logger)
+    public EventScheduler(
+        int maxBatchSize,
+        int maxBatchBytes,
+        TimeSpan maxDelay,
+        TimeProvider timeProvider,
+        ILogger logger,
+        InstantBudget? budget = null,
+        PipelineCounters? counters = null,
+        TaskScheduler? taskScheduler = null)
     {
-        _maxBatchSize = maxBatchSize;
-        _maxBatchBytes = maxBatchBytes;
+        // budget: with DropOldest, the held QoS0 events are dropped, oldest first, while it is over. taskScheduler: where the block runs; tests pass
+        // one that runs each message at once, on the poster's thread.
+        _budget = budget;
+        _counters = counters ?? new PipelineCounters();
+        _cutter = new BatchCutter(maxBatchSize, maxBatchBytes);
         _maxDelay = maxDelay;
         _logger = logger;
         _timer = timeProvider.CreateTimer(static s => ((EventScheduler)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _block = new TransformManyBlock<FlowMessage, EventEnvelope[]>(Handle, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, TaskScheduler = taskScheduler ?? TaskScheduler.Default });
     }
 
-    /// <summary>Events in the open batch; read without the lock by the processor, which defers QoS0 events until they would fill it.</summary>
+    /// <summary>Where events, flushes, retries, timer ticks and gate changes come in.</summary>
+    public ITargetBlock<FlowMessage> Input => _block;
+
+    /// <summary>The batches, in the order they were cut.</summary>
+    public ISourceBlock<EventEnvelope[]> Output => _block;
+
+    /// <summary>Completes once <see cref="Complete"/> was called and the batches cut before were taken.</summary>
+    public Task Completion => _block.Completion;
+
+    /// <summary>Events waiting here while the network is unreachable.</summary>
+    public int HeldCount => Volatile.Read(ref _heldCount);
+
+    /// <summary>Events in the open batch, as of the last message handled.</summary>
     public int OpenCount => Volatile.Read(ref _openCount);
 
-    /// <summary>Wire bytes in the open batch (see <see cref="OpenCount"/>).</summary>
-    public long OpenBytes => Volatile.Read(ref _openBytes);
-
-    /// <summary>The processor that defers QoS0 events; woken when events fed from elsewhere make them fill the open batch.</summary>
-    public void Attach(EventProcessor processor) => _processor = processor;
-
-    /// <summary>Where the batches go: the egress block (a test's buffer). Set once, before any event comes.</summary>
-    public void ConnectTo(ITargetBlock<EventEnvelope[]> target) => _target = target;
-
     /// <summary>
-    /// Tells <paramref name="handler"/> the reachability signal now and at every change, under this class's lock
-    /// and, when it opens, before the held events are fed (the egress sends the batches waiting at the gate first, so
-    /// the backlog goes out oldest first). Set once, by the egress.
+    /// Tells <paramref name="handler"/> the reachability gate now and at every change, in the scheduler's turn and,
+    /// when it opens, before the held events are fed (the egress sends the batches waiting at the gate first, so the
+    /// backlog goes out oldest first). Set once.
     /// </summary>
     public void WatchGate(Action<bool> handler)
     {
-        lock (_lock)
+        // Under the gate lock: a change handled meanwhile is told after the current state, never lost.
+        lock (_gateLock)
         {
-            // Told the current state under the lock, so that no change can slip in between.
             _gateChanged = handler;
-            handler(_reachable);
+            handler(_cutter.IsOpen);
         }
-    }
-
-    /// <summary>Events waiting here while the network is unreachable.</summary>
-    public int HeldCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _held.Count;
-            }
-        }
-    }
-
-    /// <summary>One QoS0 event.</summary>
-    public void Enqueue(EventEnvelope envelope) => EnqueueInstant(new ReadOnlySpan<EventEnvelope>(in envelope));
-
-    /// <summary>A run of QoS0 events from the processor, in order, under one lock. Not cut at once while a flush waits: the flush marker that follows cuts.</summary>
-    public void EnqueueInstant(ReadOnlySpan<EventEnvelope> envelopes)
-    {
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            foreach (var envelope in envelopes)
-            {
-                Accept(envelope);
-            }
-        }
-    }
-
-    /// <summary>Many events, from the store (committed QoS1 events) or a retry. Cut at once while a flush waits.</summary>
-    public void EnqueueRange(ReadOnlySpan<EventEnvelope> envelopes)
-    {
-        lock (_lock)
-        {
-            if (_disposed)
-            {
-                return;
-            }
-
-            foreach (var envelope in envelopes)
-            {
-                Accept(envelope);
-            }
-
-            if (_flushesPending > 0)
-            {
-                Cut();
-            }
-        }
-
-        WakeProcessorIfBatchFull();
-    }
-
-    /// <summary>A flush marker got here: what is open goes now.</summary>
-    public void CutForFlush()
-    {
-        lock (_lock)
-        {
-            Cut();
-        }
-    }
-
-    /// <summary>While a flush waits, batches are cut as soon as events arrive, not when the timer fires.</summary>
-    public void BeginFlush()
-    {
-        Interlocked.Increment(ref _flushesPending);
-    }
-
-    public void EndFlush()
-    {
-        Interlocked.Decrement(ref _flushesPending);
     }
 
     /// <summary>The reachability signal: while false, no batch is cut.</summary>
-    public void SetReachable(bool reachable)
+    public void SetReachable(bool reachable) => _block.Post(FlowMessage.Gate(reachable));
+
+    /// <summary>While a flush waits, committed and retried events are cut as soon as they arrive, not when the timer fires.</summary>
+    public void BeginFlush() => Interlocked.Increment(ref _flushesPending);
+
+    public void EndFlush() => Interlocked.Decrement(ref _flushesPending);
+
+    /// <summary>No more input; the timer stops.</summary>
+    public void Complete()
     {
-        lock (_lock)
-        {
-            if (_reachable == reachable || _disposed)
-            {
-                return;
-            }
-
-            _reachable = reachable;
-            Log.ReachabilityChanged(_logger, reachable ? "reachable" : "unreachable", reachable ? "resumed" : "paused");
-            _gateChanged?.Invoke(reachable);
-            if (!reachable)
-            {
-                _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-                return;
-            }
-
-            while (_held.TryDequeue(out var envelope))
-            {
-                Feed(envelope);
-            }
-
-            if (_openCount > 0)
-            {
-                // The open batch may have waited longer than the delay already.
-                if (_flushesPending > 0)
-                {
-                    Cut();
-                }
-                else
-                {
-                    _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
-                }
-            }
-        }
-
-        WakeProcessorIfBatchFull();
-    }
-
-    public void Dispose()
-    {
-        lock (_lock)
-        {
-            _disposed = true;
-            _target?.Complete();
-        }
-
+        _block.Complete();
         _timer.Dispose();
     }
 
-    /// <summary>Outside the lock (the processor's lock is never taken under this one).</summary>
-    private void WakeProcessorIfBatchFull() => _processor?.WakeIfBatchFull(OpenCount, OpenBytes);
+    public void Dispose() => Complete();
 
-    /// <summary>Into the open batch, or held behind the events already waiting (order kept) while unreachable. Under the lock.</summary>
-    private void Accept(EventEnvelope envelope)
+    private IEnumerable<EventEnvelope[]> Handle(FlowMessage message)
     {
-        if (_reachable && _held.Count == 0)
+        List<EventEnvelope[]> cut = [];
+        switch (message.Kind)
         {
-            Feed(envelope);
-        }
-        else
-        {
-            _held.Enqueue(envelope);
-        }
-    }
+            case FlowMessageKind.Instant:
+                Add(message.Events, cut);
+                break;
+            case FlowMessageKind.Committed:
+            case FlowMessageKind.Retry:
+                Add(message.Events, cut);
+                if (Volatile.Read(ref _flushesPending) > 0)
+                {
+                    _cutter.Cut(cut);
+                }
 
-    private void Feed(EventEnvelope envelope)
-    {
-        if (_openCount > 0 && _openBytes + envelope.WireSize > _maxBatchBytes)
-        {
-            Cut();
-        }
-
-        if (_disposed)
-        {
-            // Only after shutdown: the event stays where it is (QoS1 on disk).
-            return;
-        }
-
-        _open ??= new EventEnvelope[_maxBatchSize];
-        _open[_openCount] = envelope;
-        if (_openCount + 1 == _maxBatchSize)
-        {
-            _openCount++;
-            Emit();
-            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            return;
+                break;
+            case FlowMessageKind.Flush:
+                _cutter.Cut(cut);
+                break;
+            case FlowMessageKind.Timer:
+                _cutter.CutIfTimed(message.Generation, cut);
+                break;
+            case FlowMessageKind.Gate:
+                ChangeGate(message.Open, cut);
+                break;
         }
 
-        Volatile.Write(ref _openCount, _openCount + 1);
-
-        _openBytes += envelope.WireSize;
-        if (_openCount == 1)
+        if (_budget is { HasExcess: true } && _cutter.HeldInstantCount > 0)
         {
-            _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private void Cut()
-    {
-        if (_openCount == 0 || !_reachable)
-        {
-            return;
-        }
-
-        Emit();
-        _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-    }
-
-    /// <summary>Posts the open batch (a full array as it is, a partial one copied to its length) and opens an empty one. Under the lock.</summary>
-    private void Emit()
-    {
-        var open = _open!;
-        EventEnvelope[] batch;
-        if (_openCount == open.Length)
-        {
-            batch = open;
-            _open = null;
-        }
-        else
-        {
-            batch = open.AsSpan(0, _openCount).ToArray();
-            Array.Clear(open, 0, _openCount);
-        }
-
-        Volatile.Write(ref _openCount, 0);
-        Volatile.Write(ref _openBytes, 0);
-
-        // The egress block declines only once stopped (shutdown): QoS1 events stay on disk, QoS0 are counted as dropped.
-        _target!.Post(batch);
-    }
-
-    private void OnTimer()
-    {
-        lock (_lock)
-        {
-            if (!_disposed)
+            // DropOldest while the network is unreachable: the oldest QoS0 events waiting make room for the new ones.
+            var take = _budget.TryTakeExcess(_cutter.HeldInstantCount);
+            if (take > 0)
             {
-                Cut();
+                InstantBudget.Drop(_cutter.TakeOldestInstant(take), _counters);
             }
         }
+
+        if (_budget is { HasWaiters: true })
+        {
+            // Callers wait for QoS0 room (QueueFullMode.Wait): what is open goes now, its outcome makes the room.
+            _cutter.Cut(cut);
+        }
+
+        Volatile.Write(ref _heldCount, _cutter.HeldCount);
+        Volatile.Write(ref _openCount, _cutter.OpenCount);
+        var timed = _cutter.Timed;
+        if (timed != 0 && timed != Volatile.Read(ref _armed))
+        {
+            // A new batch opened (or the gate opened under one): its delay starts now.
+            Volatile.Write(ref _armed, timed);
+            _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
+        }
+
+        return cut;
     }
+
+    private void Add(EventEnvelope[] events, List<EventEnvelope[]> cut)
+    {
+        foreach (var envelope in events)
+        {
+            _cutter.Add(envelope, cut);
+        }
+    }
+
+    private void ChangeGate(bool open, List<EventEnvelope[]> cut)
+    {
+        if (_cutter.IsOpen == open)
+        {
+            return;
+        }
+
+        Log.ReachabilityChanged(_logger, open ? "reachable" : "unreachable", open ? "resumed" : "paused");
+        lock (_gateLock)
+        {
+            _gateChanged?.Invoke(open);
+            _cutter.SetOpen(open, cut);
+        }
+
+        if (open && Volatile.Read(ref _flushesPending) > 0)
+        {
+            _cutter.Cut(cut);
+        }
+    }
+
+    private void OnTimer() => _block.Post(FlowMessage.Timer(Volatile.Read(ref _armed)));
 }

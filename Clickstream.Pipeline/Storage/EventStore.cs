@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using LiteDB;
@@ -79,7 +81,7 @@ internal sealed class EventStore : IDisposable
     /// <summary>Set by the writer after a commit it did not sync; read by the sync timer.</summary>
     private volatile bool _unsynced;
     private volatile bool _syncDue;
-    private EventScheduler? _scheduler;
+    private ITargetBlock<FlowMessage>? _output;
     private DeliveryEpochs? _epochs;
     private EventTypeRegistry? _types;
     private int _signaled;
@@ -145,10 +147,10 @@ internal sealed class EventStore : IDisposable
         return store;
     }
 
-    /// <summary>Starts the writer thread; from now on it hands committed events to <paramref name="scheduler"/>.</summary>
-    public void Start(EventScheduler scheduler, DeliveryEpochs epochs, EventTypeRegistry types)
+    /// <summary>Starts the writer thread; from now on it hands committed events and flushes to <paramref name="output"/> (the scheduler).</summary>
+    public void Start(ITargetBlock<FlowMessage> output, DeliveryEpochs epochs, EventTypeRegistry types)
     {
-        _scheduler = scheduler;
+        _output = output;
         _epochs = epochs;
         _types = types;
 
@@ -169,10 +171,14 @@ internal sealed class EventStore : IDisposable
         Wake();
     }
 
-    /// <summary>Queues a QoS1 event (or a flush marker) for the next group commit.</summary>
-    public void Enqueue(EventEnvelope envelope)
+    /// <summary>Queues QoS1 events and flush markers, in order, for the next group commit.</summary>
+    public void Enqueue(EventEnvelope[] chunk)
     {
-        _inserts.Enqueue(envelope);
+        foreach (var envelope in chunk)
+        {
+            _inserts.Enqueue(envelope);
+        }
+
         Wake();
     }
 
@@ -753,7 +759,7 @@ internal sealed class EventStore : IDisposable
             {
                 // Everything tracked before the flush is committed and handed over: cut the batch now
                 // rather than when the batch timer fires.
-                _scheduler!.CutForFlush();
+                _output!.Post(FlowMessage.Flush());
                 continue;
             }
 
@@ -944,7 +950,7 @@ internal sealed class EventStore : IDisposable
         {
             _inMemory += count;
             _inMemoryBytes += bytes;
-            _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(_group)[..count]);
+            _output!.Post(FlowMessage.Committed(CollectionsMarshal.AsSpan(_group)[..count].ToArray()));
         }
     }
 
@@ -1537,7 +1543,7 @@ internal sealed class EventStore : IDisposable
         {
             _inMemory += loaded.Count;
             _inMemoryBytes += loadedBytes;
-            _scheduler!.EnqueueRange(CollectionsMarshal.AsSpan(loaded));
+            _output!.Post(FlowMessage.Committed(loaded.ToArray()));
         }
 
         if (unreadable >= 0)
