@@ -406,7 +406,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 chunk.Clear();
                 foreach (var letter in letters)
                 {
-                    var envelope = new EventEnvelope(_types.GetStored(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
+                    var envelope = new EventEnvelope(_types.GetDurable(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
                     if (!_processor.Post(envelope))
                     {
                         throw new ObjectDisposedException(nameof(ClickstreamPipeline));
