@@ -417,7 +417,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 chunk.Clear();
                 foreach (var letter in letters)
                 {
-                    var envelope = new EventEnvelope(_types.GetStored(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
+                    var envelope = new EventEnvelope(_types.GetDurable(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
                     envelope.TimestampTicks = _settings.TimeProvider.GetUtcNow().UtcTicks;
                     if (!_graph.TryWrite(envelope))
                     {

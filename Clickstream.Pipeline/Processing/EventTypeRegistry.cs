@@ -11,7 +11,7 @@ namespace Clickstream.Pipeline.Processing;
 internal sealed class EventTypeRegistry
 {
     private readonly ConcurrentDictionary<MessageDescriptor, EventTypeInfo> _byDescriptor = new();
-    private readonly ConcurrentDictionary<string, EventTypeInfo> _storedByType = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, EventTypeInfo> _durableByType = new(StringComparer.Ordinal);
     private readonly FrozenSet<string> _instantTypes;
     private readonly string? _group;
 
@@ -29,8 +29,8 @@ internal sealed class EventTypeRegistry
     public ICollection<EventTypeInfo> Tracked => _byDescriptor.Values;
 
     /// <summary>The type of an event read back from the store: always QoS1, whatever the options say now.</summary>
-    public EventTypeInfo GetStored(string type) =>
-        _storedByType.TryGetValue(type, out var info) ? info : _storedByType.GetOrAdd(type, static t => new EventTypeInfo(t, durable: true));
+    public EventTypeInfo GetDurable(string type) =>
+        _durableByType.TryGetValue(type, out var info) ? info : _durableByType.GetOrAdd(type, static t => new EventTypeInfo(t, durable: true));
 
     /// <summary>The Raccoon type of a descriptor: the last segment of its full name, lower-cased, prefixed <c>group-</c> when a group is set.</summary>
     public static string TypeName(MessageDescriptor descriptor, string? group)

@@ -7,8 +7,8 @@ namespace Clickstream.Pipeline.Storage;
 /// <summary>
 /// The store's LiteDB file and the two streams under it (data and write-ahead log), which the store opens
 /// itself through <see cref="StoreFileSystem"/>. It can be closed after a failure and opened again, moved aside
-/// when it cannot be read, and rewritten smaller when it is mostly free space. Used by one thread at a time:
-/// the opener, then the store's writer.
+/// when it cannot be read, and closed and opened again around its swap when it is rewritten smaller
+/// (<see cref="StoreCompaction"/>). Used by one thread at a time: the opener, then the store's writer.
 /// </summary>
 internal sealed class StoreDatabase
 {
@@ -31,9 +31,6 @@ internal sealed class StoreDatabase
 
     /// <summary>A request record's event ids.</summary>
     public const string RequestEventsField = "e";
-
-    // Documents copied per transaction while compacting: bounds the memory LiteDB holds for one transaction.
-    private const int CopyChunk = 4096;
 
     private readonly StoreFileSystem _files;
 
@@ -202,6 +199,14 @@ internal sealed class StoreDatabase
         }
     }
 
+    /// <summary>Writes the segment <paramref name="builder"/> holds (payload and head) in the open transaction; the builder is empty again.</summary>
+    public void InsertSegment(SegmentBuilder builder)
+    {
+        var (payload, head) = builder.Build();
+        Payloads.Insert(payload);
+        Segments.Insert(head);
+    }
+
     /// <summary>Flushes the write-ahead log to the device: the last commit now survives power loss.</summary>
     public void FlushLogToDisk() => StoreFileSystem.FlushToDisk(_log ?? throw new InvalidOperationException("The store is closed."));
 
@@ -291,69 +296,6 @@ internal sealed class StoreDatabase
         static bool Taken(string path) => File.Exists(path) || File.Exists(path + UnsalvagedSuffix);
     }
 
-    /// <summary>
-    /// Rewrites the file with only what it holds and swaps it in. LiteDB 5.0.21's <c>Rebuild</c> does nothing on
-    /// a database opened over streams, and by name it renames the old file away before the new one is in
-    /// place, so a crash between the two leaves no store; here the new file is complete and flushed to the
-    /// device before one atomic rename replaces the old. Throws when it fails: the old file is then kept as it
-    /// was, and it is open again unless reopening failed too (the next operation retries).
-    /// </summary>
-    public void Compact()
-    {
-        DeleteLeftovers();
-        var target = _files.Open(CompactPath);
-        try
-        {
-            // The copy's log is in memory: a crash before the swap just leaves a leftover file to delete.
-            using (var copyLog = new MemoryStream())
-            using (var copy = new LiteDatabase(target, mapper: null, logStream: copyLog))
-            {
-                foreach (var name in Database.GetCollectionNames())
-                {
-                    CopyCollection(Database.GetCollection(name), copy, name);
-                }
-
-                copy.UserVersion = Database.UserVersion;
-                DisableAutomaticCheckpoint(copy);
-                copy.Checkpoint();
-            }
-
-            StoreFileSystem.FlushToDisk(target);
-        }
-        catch
-        {
-            target.Dispose();
-            File.Delete(CompactPath);
-            throw;
-        }
-
-        target.Dispose();
-        try
-        {
-            // The clean close checkpoints the log into the old data file and empties it: the empty log then
-            // belongs to the new file as well as to the old, whichever a crash leaves in place.
-            Close();
-            if (File.Exists(LogPath) && new FileInfo(LogPath).Length != 0)
-            {
-                throw new IOException("The store's log was not empty after closing it; the compacted copy is dropped.");
-            }
-
-            File.Move(CompactPath, Path, overwrite: true);
-
-            // Before the next commit: its log pages belong to the new file, and a power cut that undid the
-            // rename would replay them over the old one.
-            StoreFileSystem.SyncFolderOf(Path);
-        }
-        catch
-        {
-            File.Delete(CompactPath);
-            Open();
-            throw;
-        }
-
-        Open();
-    }
-
     /// <summary>The log's size past which <see cref="CheckpointIfDue"/> checkpoints.</summary>
     public long CheckpointLogBytes { get; init; } = 1000L * 8192;
 
@@ -376,7 +318,7 @@ internal sealed class StoreDatabase
     /// Not 0, which would also stop LiteDB's checkpoint at a clean close: the largest count of 8 KB pages whose bytes
     /// still fit LiteDB's int arithmetic (2 GB), never reached first. Kept in the file's header: written once per file.
     /// </summary>
-    private static void DisableAutomaticCheckpoint(LiteDatabase db)
+    public static void DisableAutomaticCheckpoint(LiteDatabase db)
     {
         const int NeverPages = int.MaxValue / 8192;
         if (db.CheckpointSize != NeverPages)
@@ -406,24 +348,5 @@ internal sealed class StoreDatabase
             _data = null;
             _log = null;
         }
-    }
-
-    private static void CopyCollection(ILiteCollection<BsonDocument> source, LiteDatabase copy, string name)
-    {
-        var target = copy.GetCollection(name);
-        var inTransaction = 0;
-        copy.BeginTrans();
-        foreach (var doc in source.FindAll())
-        {
-            target.Insert(doc);
-            if (++inTransaction == CopyChunk)
-            {
-                copy.Commit();
-                copy.BeginTrans();
-                inTransaction = 0;
-            }
-        }
-
-        copy.Commit();
     }
 }

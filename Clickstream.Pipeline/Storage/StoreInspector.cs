@@ -102,7 +102,7 @@ internal static class StoreInspector
         }
 
         var letters = db.GetCollection(StoreDatabase.DeadLettersCollection);
-        var newest = deadLetters == 0 ? [] : EventStore.ToDeadLetters(letters.Find(Query.All(StoreDatabase.IdField, Query.Descending), limit: deadLetters).ToList());
+        var newest = deadLetters == 0 ? [] : DeadLetterStore.ToDeadLetters(letters.Find(Query.All(StoreDatabase.IdField, Query.Descending), limit: deadLetters).ToList());
         return new StoreSnapshot(path, fileBytes, logBytes, pending, requests, inFlight, letters.LongCount(), oldest, newest);
     }
 

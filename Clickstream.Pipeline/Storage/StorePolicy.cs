@@ -1,3 +1,5 @@
+using Clickstream.Pipeline.Processing;
+
 namespace Clickstream.Pipeline.Storage;
 
 /// <summary>
@@ -32,7 +34,7 @@ internal sealed class StorePolicy
         _compactionMinFileBytes = options.CompactionMinFileBytes;
         _compactionMaxCopyBytes = options.CompactionMaxCopyBytes;
 
-        // Eviction takes events from disk only (see EventStore), so what memory holds must leave the rest of
+        // Eviction takes events from disk only (see StoreBounds), so what memory holds must leave the rest of
         // each bound to the disk: at most half of it is in memory, and the disk part then always holds what
         // has to go.
         MemoryEvents = (int)Math.Min(options.MemoryBudget, Math.Max(1, _maxEvents / 2));
@@ -63,6 +65,9 @@ internal sealed class StorePolicy
 
     /// <summary>The bytes an event is counted for.</summary>
     public static long SizeOf(int payloadBytes, int typeLength) => (long)payloadBytes + typeLength + DocumentOverhead;
+
+    /// <summary>The bytes a QoS1 event is counted for.</summary>
+    public static long SizeOf(EventEnvelope e) => SizeOf(e.Payload.Length, e.TypeInfo.Type.Length);
 
     /// <summary>Whether one more event of <paramref name="size"/> may be held in memory; the first always may.</summary>
     public bool FitsInMemory(int inMemory, long inMemoryBytes, long size) =>
