@@ -11,7 +11,7 @@ using System.Buffers;
 using System.Globalization;
 using Clickstream.Benchmarks.Stub;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -1,7 +1,7 @@
+using System.Buffers.Binary;
 using BenchmarkDotNet.Attributes;
 using Clickstream.Benchmarks.Support;
 using Clickstream.Pipeline;
-using Clickstream.Pipeline.Storage;
 using Clickstream.Samples;
 using Google.Protobuf;
 using LiteDB;
@@ -23,6 +23,9 @@ public class StoreIngestBenchmarks
     private const int EventsPerInvoke = 1_000;
     private const int SegmentEvents = 64;
 
+    // Per packed event: id, event guid, timestamp ticks, type index, length (the pipeline's segment entry header).
+    private const int SegmentEntryHeaderBytes = 8 + 16 + 8 + 2 + 4;
+
     private readonly byte[] _eventBytes = SampleEvents.PageView(1).ToByteArray();
     private readonly PageView _event = SampleEvents.PageView(1);
     private PipelineFixture? _fixture;
@@ -31,7 +34,7 @@ public class StoreIngestBenchmarks
     private ILiteCollection<BsonDocument>? _events;
     private ILiteCollection<BsonDocument>? _payloads;
     private ILiteCollection<BsonDocument>? _heads;
-    private readonly SegmentBuilder _segment = new();
+    private readonly byte[] _segment = new byte[SegmentEvents * (SegmentEntryHeaderBytes + 512)];
     private long _nextId;
 
     [GlobalSetup]
@@ -43,8 +46,8 @@ public class StoreIngestBenchmarks
         // The same layout as the pipeline's store: events keyed by an increasing Int64, raw BsonDocument.
         _database = new LiteDatabase(new ConnectionString { Filename = _fixture.FilePath("litedb"), Connection = ConnectionType.Direct });
         _events = _database.GetCollection("events", BsonAutoId.Int64);
-        _payloads = _database.GetCollection(StoreDatabase.PayloadsCollection, BsonAutoId.Int64);
-        _heads = _database.GetCollection(StoreDatabase.SegmentsCollection, BsonAutoId.Int64);
+        _payloads = _database.GetCollection("payloads", BsonAutoId.Int64);
+        _heads = _database.GetCollection("segments", BsonAutoId.Int64);
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = EventsPerInvoke)]
@@ -69,8 +72,10 @@ public class StoreIngestBenchmarks
     }
 
     /// <summary>
-    /// The raw limit of the pipeline's layout at its group size: one transaction per 64 events, each writing one
-    /// segment (the packed events and a small head), as the store's writer does for a group commit of 64.
+    /// The raw limit of the pipeline's layout at its group size, in plain LiteDB: one transaction per 64 events, each
+    /// writing one segment as the store's writer does for a group commit of 64, the events packed into one binary
+    /// document (a small header each, then the bytes) beside a small head document. Written here rather than with the
+    /// store's own segment code, which is internal: it is the same LiteDB work, not the same bytes.
     /// </summary>
     [Benchmark(OperationsPerInvoke = EventsPerInvoke)]
     public void LiteDbSegmentOf64PerCommit()
@@ -78,14 +83,23 @@ public class StoreIngestBenchmarks
         for (var i = 0; i < EventsPerInvoke; i += SegmentEvents)
         {
             _database!.BeginTrans();
-            for (var j = 0; j < SegmentEvents && i + j < EventsPerInvoke; j++)
+            var first = _nextId + 1;
+            var length = 0;
+            var count = 0;
+            for (; count < SegmentEvents && i + count < EventsPerInvoke; count++)
             {
-                _segment.Add(++_nextId, Guid.NewGuid(), DateTime.UtcNow.Ticks, "pageview", _eventBytes, 300);
+                var entry = _segment.AsSpan(length);
+                BinaryPrimitives.WriteInt64LittleEndian(entry, ++_nextId);
+                Guid.NewGuid().TryWriteBytes(entry[8..]);
+                BinaryPrimitives.WriteInt64LittleEndian(entry[24..], DateTime.UtcNow.Ticks);
+                BinaryPrimitives.WriteUInt16LittleEndian(entry[32..], 0);
+                BinaryPrimitives.WriteInt32LittleEndian(entry[34..], _eventBytes.Length);
+                _eventBytes.CopyTo(entry[SegmentEntryHeaderBytes..]);
+                length += SegmentEntryHeaderBytes + _eventBytes.Length;
             }
 
-            var (payload, head) = _segment.Build();
-            _payloads!.Insert(payload);
-            _heads!.Insert(head);
+            _payloads!.Insert(new BsonDocument { ["_id"] = first, ["b"] = _segment.AsSpan(0, length).ToArray() });
+            _heads!.Insert(new BsonDocument { ["_id"] = first, ["n"] = count, ["l"] = _nextId, ["y"] = new BsonArray { "pageview" } });
             _database.Commit();
         }
     }

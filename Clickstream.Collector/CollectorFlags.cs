@@ -2,11 +2,11 @@ namespace Clickstream.Collector;
 
 /// <summary>
 /// The collector's command-line flags, defined once: their names, value placeholders and help. The standalone
-/// collector's <see cref="CommandLine.Usage"/> is written from <see cref="All"/>, and <c>clickstream collector</c>
+/// collector's <see cref="CollectorCommandLine.Usage"/> is written from <see cref="All"/>, and <c>clickstream collector</c>
 /// declares its options from these constants (attributes take constants only) and hands the values to
-/// <see cref="CommandLine.Parse"/>, so both read and check every flag the same way.
+/// <see cref="CollectorCommandLine.Parse"/>, so both read and check every flag the same way.
 /// </summary>
-internal static class CollectorFlags
+public static class CollectorFlags
 {
     public const string Port = "--port";
     public const string PortValue = "N";
@@ -98,6 +98,7 @@ internal static class CollectorFlags
     /// <param name="IsFault">Whether it asks for a fault (off by default) rather than setting up the server.</param>
     public sealed record Flag(string Name, string? Value, string Help, bool IsFault)
     {
+        /// <summary>The flag with its value's placeholder, as the help lists it.</summary>
         public string Usage => Value is null ? Name : $"{Name} {Value}";
     }
 }

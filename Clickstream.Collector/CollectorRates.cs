@@ -3,7 +3,9 @@ using System.Diagnostics;
 namespace Clickstream.Collector;
 
 /// <summary>Requests and events per second since the previous sample, in all and per event type, from <see cref="CollectorStats"/>.</summary>
-internal sealed class CollectorRates(CollectorStats stats, TimeProvider time)
+/// <param name="stats">The collector's statistics.</param>
+/// <param name="time">The clock the rates are measured with.</param>
+public sealed class CollectorRates(CollectorStats stats, TimeProvider time)
 {
     private long _lastRequests = stats.Requests;
     private long _lastEvents = stats.Events;

@@ -2,11 +2,14 @@ using System.Globalization;
 
 namespace Clickstream.Collector;
 
-/// <summary>What a collector run from a command line prints: where it listens, and what it received when it stops.</summary>
-internal static class CollectorReport
+/// <summary>
+/// What a collector run from a command line prints: where it listens, and what it received when it stops. Shared by
+/// the standalone collector and the <c>clickstream collector</c> command.
+/// </summary>
+public static class CollectorReport
 {
     /// <summary>The endpoints of <paramref name="collector"/>, its access rules and the faults it was started with.</summary>
-    public static IEnumerable<string> Listening(RaccoonCollector collector, CollectorOptions options, CommandLine.FaultFlags? faults)
+    public static IEnumerable<string> Listening(RaccoonCollector collector, CollectorOptions options, CollectorCommandLine.FaultFlags? faults)
     {
         yield return "Raccoon collector listening:";
         yield return $"  REST       POST {collector.EventsEndpoint} (application/proto, application/json)";

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Clickstream.Collector.Requests;
 using Clickstream.Collector.WebSockets;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 
 namespace Clickstream.Collector;
 
@@ -181,7 +181,7 @@ public sealed class CollectorStats
     /// Called with every accepted request, on the thread that accepted it, before the waiters see its events (the
     /// command line's NDJSON writer). Must be quick and thread-safe; set it before the first request.
     /// </summary>
-    internal Action<SendEventRequest>? RequestAccepted { get; set; }
+    public Action<SendEventRequest>? RequestAccepted { get; set; }
 
     internal Task WaitForEventsAsync(long count, CancellationToken cancellationToken) =>
         _waiters.WaitAsync(count, ref _events, cancellationToken);

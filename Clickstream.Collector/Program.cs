@@ -9,10 +9,10 @@ using Clickstream.Collector;
 const int UsageError = 2;
 const int StartFailure = 1;
 
-CommandLine.Result parsed = CommandLine.Parse(args);
+CollectorCommandLine.Result parsed = CollectorCommandLine.Parse(args);
 if (parsed.ShowHelp)
 {
-    Console.WriteLine(CommandLine.Usage);
+    Console.WriteLine(CollectorCommandLine.Usage);
     return 0;
 }
 
@@ -20,7 +20,7 @@ if (parsed.Options is null)
 {
     Console.Error.WriteLine($"error: {parsed.Error}");
     Console.Error.WriteLine();
-    Console.Error.WriteLine(CommandLine.Usage);
+    Console.Error.WriteLine(CollectorCommandLine.Usage);
     return UsageError;
 }
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Clickstream.Benchmarks.Support;
 using Clickstream.Pipeline;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Clickstream.Samples;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

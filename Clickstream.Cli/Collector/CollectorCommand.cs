@@ -5,7 +5,6 @@ using Clickstream.Collector;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using Spectre.Console.Rendering;
-using CollectorCommandLine = Clickstream.Collector.CommandLine;
 using Flags = Clickstream.Collector.CollectorFlags;
 
 namespace Clickstream.Cli.Collector;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 
 namespace Clickstream.Cli.Collector;
 

@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
-using Clickstream.Pipeline.Storage;
+using Clickstream.Pipeline;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -9,7 +9,7 @@ namespace Clickstream.Cli.Inspect;
 
 /// <summary>
 /// <c>inspect PATH [--json] [--dead-letters N]</c>: what a pipeline's store file holds (events pending, in flight,
-/// dead-lettered and the newest dead letters with their type and reason, the oldest event's age, the file's size), read from a copy by <see cref="StoreInspector"/> so that the file is
+/// dead-lettered and the newest dead letters with their type and reason, the oldest event's age, the file's size), read from a copy by <see cref="ClickstreamStoreInspector"/> so that the file is
 /// never modified, even while a pipeline holds it (the figures are then a snapshot).
 /// </summary>
 internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectCommand.Settings>
@@ -27,8 +27,8 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
 
         [CommandOption("--dead-letters <N>")]
         [Description("List the newest N dead letters (their id, type, time and reason); 0 lists none.")]
-        [DefaultValue(StoreInspector.DefaultDeadLetters)]
-        public int DeadLetters { get; init; } = StoreInspector.DefaultDeadLetters;
+        [DefaultValue(ClickstreamStoreInspector.DefaultDeadLetters)]
+        public int DeadLetters { get; init; } = ClickstreamStoreInspector.DefaultDeadLetters;
 
         public override ValidationResult Validate() =>
             string.IsNullOrWhiteSpace(Path) ? ValidationResult.Error("PATH must name the store file.")
@@ -38,10 +38,10 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        StoreSnapshot snapshot;
+        ClickstreamStoreSnapshot snapshot;
         try
         {
-            snapshot = StoreInspector.Inspect(settings.Path, settings.DeadLetters);
+            snapshot = ClickstreamStoreInspector.Inspect(settings.Path, settings.DeadLetters);
         }
         catch (FileNotFoundException)
         {
@@ -66,7 +66,7 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
         return ExitCodes.Success;
     }
 
-    private static string ToJson(StoreSnapshot s, TimeSpan? age)
+    private static string ToJson(ClickstreamStoreSnapshot s, TimeSpan? age)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -76,7 +76,7 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
             json.WriteNumber("file_bytes", s.FileBytes);
             json.WriteNumber("log_bytes", s.LogBytes);
             json.WriteNumber("events_pending", s.EventsPending);
-            json.WriteNumber("requests_in_flight", s.Requests);
+            json.WriteNumber("requests_in_flight", s.RequestsInFlight);
             json.WriteNumber("events_in_flight", s.EventsInFlight);
             json.WriteNumber("dead_letters", s.DeadLetters);
             json.WriteStartArray("newest_dead_letters");
@@ -111,11 +111,11 @@ internal sealed class InspectCommand(IAnsiConsole console) : Command<InspectComm
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private void WriteTable(StoreSnapshot s, TimeSpan? age)
+    private void WriteTable(ClickstreamStoreSnapshot s, TimeSpan? age)
     {
         var table = new Table().Title(Markup.Escape(s.Path)).HideHeaders().AddColumn("").AddColumn(new TableColumn("").RightAligned());
         table.AddRow("events pending (not acknowledged)", Count(s.EventsPending));
-        table.AddRow("  in flight (in a request record)", $"{Count(s.EventsInFlight)} in {Count(s.Requests)} requests");
+        table.AddRow("  in flight (in a request record)", $"{Count(s.EventsInFlight)} in {Count(s.RequestsInFlight)} requests");
         table.AddRow("events dead-lettered", Count(s.DeadLetters));
         table.AddRow("oldest pending event", s.OldestEvent is { } oldest
             ? string.Create(CultureInfo.InvariantCulture, $"{oldest:yyyy-MM-dd HH:mm:ss}Z ({Age(age!.Value)} old)")

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Clickstream.Collector.Hosting;
 using Clickstream.Collector.Requests;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Grpc.Core;
 using GrpcStatus = Grpc.Core.Status;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Clickstream.Collector.Wire;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 

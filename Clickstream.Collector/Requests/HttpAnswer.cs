@@ -1,5 +1,5 @@
 using Clickstream.Collector.Wire;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 

@@ -1,4 +1,4 @@
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Microsoft.AspNetCore.Http;
 
 namespace Clickstream.Collector.Requests;

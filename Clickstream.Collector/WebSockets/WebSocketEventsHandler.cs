@@ -4,7 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Clickstream.Collector.Requests;
 using Clickstream.Collector.Wire;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Net.Http.Headers;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
-using Clickstream.Pipeline.Raccoon;
-using Clickstream.Pipeline.Transports;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 
 namespace Clickstream.Collector.Wire;

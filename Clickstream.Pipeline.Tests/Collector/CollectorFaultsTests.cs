@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
-using Clickstream.Pipeline.Transports;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.WebSockets;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 
@@ -96,12 +96,12 @@ public class CollectorLimitsTests : CollectorTestBase
     [TestCase("--max-request-bytes=1000")]
     public void Parse_max_request_bytes_sets_the_limit(params string[] args)
     {
-        CommandLine.Result result = CommandLine.Parse(args);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(args);
         using (Assert.EnterMultipleScope())
         {
             Assert.That(result.Error, Is.Null);
             Assert.That(result.Options!.MaxRequestBytes, Is.EqualTo(1000));
-            Assert.That(CommandLine.Usage, Does.Contain("--max-request-bytes N"));
+            Assert.That(CollectorCommandLine.Usage, Does.Contain("--max-request-bytes N"));
         }
     }
 
@@ -110,7 +110,7 @@ public class CollectorLimitsTests : CollectorTestBase
     [TestCase("lots")]
     public void Parse_bad_max_request_bytes_is_an_error_naming_the_flag(string value)
     {
-        Assert.That(CommandLine.Parse(["--max-request-bytes", value]).Error, Does.Contain("--max-request-bytes"));
+        Assert.That(CollectorCommandLine.Parse(["--max-request-bytes", value]).Error, Does.Contain("--max-request-bytes"));
     }
 
     /// <summary>A batch whose protobuf encoding is exactly <paramref name="bytes"/> long.</summary>

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Clickstream.Pipeline.Tests.Support;
 using Grpc.Net.Client;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;

@@ -7,7 +7,7 @@ public class CommandLineTests
     [Test]
     public void Parse_no_arguments_uses_raccoon_port_on_loopback_without_keeping_events()
     {
-        CommandLine.Result result = CommandLine.Parse([]);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse([]);
 
         using (Assert.EnterMultipleScope())
         {
@@ -26,7 +26,7 @@ public class CommandLineTests
     [TestCase("--grpc-port=8081", "--bearer-token=t0ken", "--require-identity")]
     public void Parse_grpc_port_identity_and_token_give_options(params string[] args)
     {
-        CommandLine.Result result = CommandLine.Parse(args);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(args);
 
         using (Assert.EnterMultipleScope())
         {
@@ -41,7 +41,7 @@ public class CommandLineTests
     public void Usage_names_every_option()
     {
         Assert.That(
-            CommandLine.Usage,
+            CollectorCommandLine.Usage,
             Does.Contain("--port N").And.Contain("--host ADDRESS").And.Contain("--grpc-port N")
                 .And.Contain("--require-identity").And.Contain("--bearer-token T").And.Contain("--help")
                 .And.Contain("--fail-rate R").And.Contain("--fail-status CODE").And.Contain("--retry-after S|DATE")
@@ -53,14 +53,14 @@ public class CommandLineTests
     [Test]
     public void Parse_fault_flags_give_random_faults_in_a_fixed_order_a_seed_a_delay_and_outages()
     {
-        CommandLine.Result result = CommandLine.Parse(
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(
         [
             "--malformed-rate", "0.05", "--reset-rate=0.1", "--fail-rate", "0.2", "--fail-status", "503", "--retry-after", "5",
             "--soft-error-rate", "0.15", "--truncate-rate", "0.01", "--seed", "-7", "--delay", "50ms",
             "--down-every", "1m", "--down-for", "10s",
         ]);
 
-        CommandLine.FaultFlags faults = result.Faults!;
+        CollectorCommandLine.FaultFlags faults = result.Faults!;
         using (Assert.EnterMultipleScope())
         {
             Assert.That(result.Error, Is.Null);
@@ -83,8 +83,8 @@ public class CommandLineTests
     [Test]
     public void Parse_fail_rate_alone_fails_with_500_and_retry_after_takes_an_http_date()
     {
-        CommandLine.Result plain = CommandLine.Parse(["--fail-rate", "0.5"]);
-        CommandLine.Result dated = CommandLine.Parse(["--fail-rate", "1", "--fail-status", "429", "--retry-after", "Wed, 21 Oct 2026 07:28:00 GMT"]);
+        CollectorCommandLine.Result plain = CollectorCommandLine.Parse(["--fail-rate", "0.5"]);
+        CollectorCommandLine.Result dated = CollectorCommandLine.Parse(["--fail-rate", "1", "--fail-status", "429", "--retry-after", "Wed, 21 Oct 2026 07:28:00 GMT"]);
 
         using (Assert.EnterMultipleScope())
         {
@@ -98,7 +98,7 @@ public class CommandLineTests
     [Test]
     public async Task FaultFlags_ApplyTo_sets_the_collector_faults()
     {
-        CommandLine.Result result = CommandLine.Parse(["--fail-rate", "1", "--fail-status", "503", "--delay", "2s", "--down-every", "60s", "--down-for", "10s"]);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(["--fail-rate", "1", "--fail-status", "503", "--delay", "2s", "--down-every", "60s", "--down-for", "10s"]);
         await using RaccoonCollector collector = await RaccoonCollector.StartAsync();
 
         result.Faults!.ApplyTo(collector.Faults);
@@ -115,7 +115,7 @@ public class CommandLineTests
     [TestCase("--port=9000", "--host=0.0.0.0")]
     public void Parse_port_and_host_gives_options(params string[] args)
     {
-        CommandLine.Result result = CommandLine.Parse(args);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(args);
 
         using (Assert.EnterMultipleScope())
         {
@@ -129,7 +129,7 @@ public class CommandLineTests
     [TestCase("-h")]
     public void Parse_help_asks_for_help(string arg)
     {
-        Assert.That(CommandLine.Parse([arg]).ShowHelp, Is.True);
+        Assert.That(CollectorCommandLine.Parse([arg]).ShowHelp, Is.True);
     }
 
     [TestCase(new[] { "--port", "x" }, "--port", TestName = "Parse_port_not_a_number_is_an_error")]
@@ -160,7 +160,7 @@ public class CommandLineTests
     [TestCase(new[] { "--down-every", "10s", "--down-for", "10s" }, "shorter than --down-every", TestName = "Parse_down_for_not_shorter_than_down_every_is_an_error")]
     public void Parse_bad_arguments_is_an_error(string[] args, string expected)
     {
-        CommandLine.Result result = CommandLine.Parse(args);
+        CollectorCommandLine.Result result = CollectorCommandLine.Parse(args);
 
         using (Assert.EnterMultipleScope())
         {

@@ -1,4 +1,4 @@
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Grpc.Net.Client;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 

@@ -1,9 +1,9 @@
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Grpc.Core;
 using Microsoft.Extensions.Time.Testing;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
-using Status = Clickstream.Pipeline.Raccoon.Status;
+using Status = Clickstream.Raccoon.Status;
 
 namespace Clickstream.Pipeline.Tests.Collector;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using Grpc.Core;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
-using Status = Clickstream.Pipeline.Raccoon.Status;
+using Status = Clickstream.Raccoon.Status;
 
 namespace Clickstream.Pipeline.Tests.Collector;
 

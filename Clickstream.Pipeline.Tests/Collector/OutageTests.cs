@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Time.Testing;

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Clickstream.Pipeline.Raccoon;
-using Clickstream.Pipeline.Transports;
+using Clickstream.Raccoon;
 using Clickstream.Samples;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;

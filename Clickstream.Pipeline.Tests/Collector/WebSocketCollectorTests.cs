@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Microsoft.Extensions.Time.Testing;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 

@@ -2,8 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Clickstream.Collector;
-using Clickstream.Pipeline.Raccoon;
-using Clickstream.Pipeline.Transports;
+using Clickstream.Raccoon;
 using Google.Protobuf;
 using static Clickstream.Pipeline.Tests.Collector.CollectorTestKit;
 

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using Clickstream.Pipeline.Processing;
-using Clickstream.Pipeline.Raccoon;
+using Clickstream.Raccoon;
 using Clickstream.Pipeline.Tests.Support;
 using Clickstream.Pipeline.Transports;
 using Google.Protobuf;

@@ -1,8 +1,5 @@
 using System.Buffers;
 using Clickstream.Pipeline.Processing;
-using Clickstream.Pipeline.Raccoon;
-using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 
 namespace Clickstream.Pipeline.Transports;
 
@@ -37,26 +34,14 @@ internal struct RaccoonRequest : IDisposable
         return new RaccoonRequest(buffer, written);
     }
 
-    /// <summary>JSON is the slow path (base64 text, a message object per event); protobuf is the default everywhere.</summary>
+    /// <summary>JSON is the slow path (base64 text); protobuf is the default everywhere.</summary>
     public static RaccoonRequest EncodeJson(Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events)
     {
         var writer = new ArrayBufferWriter<byte>(RaccoonWire.RequestSize(events, sentTime) * 4 / 3 + 256);
-        RaccoonJson.WriteRequest(ToMessage(requestGuid, sentTime, events), writer);
+        RaccoonJson.WriteRequest(writer, requestGuid, sentTime, events);
         var buffer = ArrayPool<byte>.Shared.Rent(writer.WrittenCount);
         writer.WrittenSpan.CopyTo(buffer);
         return new RaccoonRequest(buffer, writer.WrittenCount);
-    }
-
-    /// <summary>The message object for the same request; the event bytes are wrapped, not copied.</summary>
-    public static SendEventRequest ToMessage(Guid requestGuid, DateTimeOffset sentTime, EventEnvelope[] events)
-    {
-        var request = new SendEventRequest { ReqGuid = requestGuid.ToString(), SentTime = Timestamp.FromDateTimeOffset(sentTime) };
-        foreach (var e in events)
-        {
-            request.Events.Add(new Event { EventBytes = UnsafeByteOperations.UnsafeWrap(e.Payload), Type = e.TypeInfo.Type });
-        }
-
-        return request;
     }
 
     public void Dispose()

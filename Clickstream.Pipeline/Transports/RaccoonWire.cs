@@ -100,7 +100,8 @@ internal static class RaccoonWire
         return size;
     }
 
-    private static (long Seconds, int Nanos) Split(DateTimeOffset time)
+    /// <summary>The seconds and nanos since the Unix epoch, as a <c>google.protobuf.Timestamp</c> holds them.</summary>
+    public static (long Seconds, int Nanos) Split(DateTimeOffset time)
     {
         var ticks = time.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
         var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var remainder);

@@ -3,10 +3,11 @@ using System.Globalization;
 namespace Clickstream.Collector;
 
 /// <summary>
-/// Parses the standalone collector's arguments: <c>--port N</c>, <c>--host ADDRESS</c>, <c>--grpc-port N</c>,
+/// Parses the collector's arguments: <c>--port N</c>, <c>--host ADDRESS</c>, <c>--grpc-port N</c>,
 /// <c>--require-identity</c>, <c>--bearer-token T</c>, the fault flags (see <see cref="Usage"/>), <c>--help</c>.
+/// Public so that a host of its own (the <c>clickstream collector</c> command) reads the same flags the same way.
 /// </summary>
-internal static class CommandLine
+public static class CollectorCommandLine
 {
     /// <summary>The standalone collector's help, its flags written from <see cref="CollectorFlags.All"/>.</summary>
     public static string Usage { get; } = WriteUsage();
@@ -30,8 +31,11 @@ internal static class CommandLine
     /// <param name="Outages">The outage schedule, or null.</param>
     public sealed record FaultFlags(IReadOnlyList<FaultRate> Rates, int? Seed, TimeSpan Delay, OutageSchedule? Outages)
     {
+        /// <summary>Whether no fault was asked for.</summary>
         public bool IsEmpty => Rates.Count == 0 && Delay == TimeSpan.Zero && Outages is null;
 
+        /// <summary>Starts the faults on a running collector's <see cref="RaccoonCollector.Faults"/>.</summary>
+        /// <param name="faults">The collector's faults.</param>
         public void ApplyTo(CollectorFaults faults)
         {
             ArgumentNullException.ThrowIfNull(faults);
@@ -68,6 +72,9 @@ internal static class CommandLine
         }
     }
 
+    /// <summary>Reads <paramref name="args"/>; an unknown flag or a bad value is an <see cref="Result.Error"/>, not an exception.</summary>
+    /// <param name="args">The arguments, each flag followed by its value or as <c>--flag=value</c>.</param>
+    /// <returns>What to run, or the help to show, or the error to report.</returns>
     public static Result Parse(IReadOnlyList<string> args)
     {
         ArgumentNullException.ThrowIfNull(args);
