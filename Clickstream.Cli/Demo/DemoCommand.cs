@@ -49,6 +49,11 @@ internal sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoComma
         [DefaultValue("http")]
         public string Transport { get; init; } = "http";
 
+        [CommandOption("--queue-full <MODE>")]
+        [Description("What TrackAsync does with a QoS0 event when MaxQueuedEvents are in memory: drop-newest (drop it), drop-oldest, or wait (back-pressure).")]
+        [DefaultValue("drop-newest")]
+        public string QueueFull { get; init; } = "drop-newest";
+
         public override ValidationResult Validate() => new Checks()
             .Range("--events", Events, 1, 100_000_000)
             .Range("--qos0-share", InstantShare, 0, 1)
@@ -56,10 +61,20 @@ internal sealed class DemoCommand(IAnsiConsole console) : AsyncCommand<DemoComma
             .Range("--producers", Producers, 1, 10_000)
             .Range("--flush-timeout", FlushTimeoutSeconds, 1, 86_400)
             .Check("--transport", Transport)
-            .Result();
+            .Result() is { Successful: false } failed ? failed
+            : QueueFullMode is null ? ValidationResult.Error($"--queue-full: '{QueueFull}' is not one of drop-newest, drop-oldest, wait.")
+            : ValidationResult.Success();
+
+        private ClickstreamQueueFullMode? QueueFullMode => QueueFull switch
+        {
+            "drop-newest" => ClickstreamQueueFullMode.DropNewest,
+            "drop-oldest" => ClickstreamQueueFullMode.DropOldest,
+            "wait" => ClickstreamQueueFullMode.Wait,
+            _ => null,
+        };
 
         public DemoSettings ToDemoSettings() =>
-            new(Events, InstantShare, BatchSize, Producers, TimeSpan.FromSeconds(FlushTimeoutSeconds), TransportNames.Parse(Transport));
+            new(Events, InstantShare, BatchSize, Producers, TimeSpan.FromSeconds(FlushTimeoutSeconds), TransportNames.Parse(Transport), QueueFullMode!.Value);
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -30,6 +30,7 @@ internal static class DemoRunner
                 Transport = settings.Transport,
                 StoragePath = Path.Combine(folder.FullName, "events.db"),
                 MaxBatchSize = settings.BatchSize,
+                QueueFullMode = settings.QueueFullMode,
 
                 // Raccoon identifies a client by this header; gRPC calls without it fail, as on Raccoon.
                 Headers = { ["X-User-ID"] = "clickstream-demo-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) },

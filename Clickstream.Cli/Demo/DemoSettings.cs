@@ -9,7 +9,9 @@ namespace Clickstream.Cli.Demo;
 /// <param name="Producers">Concurrent tasks calling TrackAsync in each phase.</param>
 /// <param name="FlushTimeout">How long each phase's FlushAsync may take before the demo gives up on it.</param>
 /// <param name="Transport">The protocol between the pipeline and the collector.</param>
-internal sealed record DemoSettings(int Events, double InstantShare, int BatchSize, int Producers, TimeSpan FlushTimeout, ClickstreamTransport Transport)
+/// <param name="QueueFullMode">What TrackAsync does with a QoS0 event when the QoS0 bound is reached.</param>
+internal sealed record DemoSettings(
+    int Events, double InstantShare, int BatchSize, int Producers, TimeSpan FlushTimeout, ClickstreamTransport Transport, ClickstreamQueueFullMode QueueFullMode = ClickstreamQueueFullMode.DropNewest)
 {
     public int InstantEvents => (int)Math.Round(Events * InstantShare, MidpointRounding.AwayFromZero);
 
