@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Http.Headers;
 using System.Net.WebSockets;
 using Clickstream.Pipeline.Diagnostics;
 using Clickstream.Pipeline.Raccoon;
@@ -9,22 +8,6 @@ using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 
 namespace Clickstream.Pipeline.Transports;
-
-/// <summary>Why a WebSocket connection ended.</summary>
-internal enum WebSocketEndKind
-{
-    /// <summary>Broken, aborted, closed by the server, or a send or receive failed: reconnect after the backoff.</summary>
-    Dropped,
-
-    /// <summary>The collector refused the connection (CODE_MAX_USER_LIMIT_REACHED, CODE_MAX_CONNECTION_LIMIT_REACHED, close 1008).</summary>
-    Refused,
-
-    /// <summary>The transport was disposed.</summary>
-    Disposed,
-}
-
-/// <summary>How a connection ended; the reason is what each batch in flight on it fails with.</summary>
-internal sealed record WebSocketEnd(WebSocketEndKind Kind, string Reason);
 
 /// <summary>
 /// One open <see cref="ClientWebSocket"/> to the collector: one sender at a time (the socket allows one send and one
@@ -68,8 +51,9 @@ internal sealed class WebSocketConnection
     public bool HasEnded => Volatile.Read(ref _end) is not null;
 
     /// <summary>
-    /// Opens a connection: the options' headers and a fresh Authorization value go out on the upgrade request. Never
-    /// throws for a failed connect (only <see cref="OperationCanceledException"/> for <paramref name="cancellationToken"/>).
+    /// Opens a connection (<see cref="WebSocketHandshake"/>): the options' headers and a fresh Authorization value go out
+    /// on the upgrade request. Never throws for a failed connect (only <see cref="OperationCanceledException"/> for
+    /// <paramref name="cancellationToken"/>).
     /// </summary>
     /// <param name="settings">Endpoint, headers, TLS, keep-alive.</param>
     /// <param name="logger">Where the receive loop logs.</param>
@@ -82,93 +66,8 @@ internal sealed class WebSocketConnection
         Action<WebSocketConnection, WebSocketEnd, int> onEnded,
         CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
-        var options = socket.Options;
-        foreach (var header in settings.Headers)
-        {
-            options.SetRequestHeader(header.Key, header.Value);
-        }
-
-        if (settings.ServerCertificateValidation is { } validate)
-        {
-            options.RemoteCertificateValidationCallback = validate;
-        }
-
-        // With an interval alone .NET sends unsolicited Pongs; with a timeout as well it sends real Pings and aborts the
-        // connection when the Pong does not come, so that a half-open connection is found and reopened.
-        options.KeepAliveInterval = settings.WebSocket.KeepAliveInterval;
-        options.KeepAliveTimeout = settings.WebSocket.KeepAliveInterval;
-        options.CollectHttpResponseDetails = true;
-
-        using var timeout = new CancellationTokenSource(settings.RequestTimeout, settings.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            // Asked per connection, so that a rotated token is used from the next connection on.
-            if (await TransportSupport.AuthorizationAsync(settings, linked.Token).ConfigureAwait(false) is { } authorization)
-            {
-                options.SetRequestHeader("Authorization", authorization);
-            }
-
-            await socket.ConnectAsync(settings.Endpoint, linked.Token).ConfigureAwait(false);
-            return (new WebSocketConnection(socket, settings.TimeProvider, logger, onEnded), default);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            socket.Dispose();
-            throw;
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-        {
-            socket.Dispose();
-            return (null, new SendOutcome(SendResult.Timeout, Detail: $"no WebSocket upgrade within {settings.RequestTimeout}"));
-        }
-        catch (Exception ex)
-        {
-            // Any failure to connect (refused, TLS, an upgrade answered 401 or 503, the authorization callback) is
-            // reported, not thrown.
-            var status = (int)socket.HttpStatusCode;
-            var retryAfter = RetryAfter(socket.HttpResponseHeaders, settings.TimeProvider);
-            socket.Dispose();
-            var kind = status == 0 ? FailureClassifier.FromException(ex).Result : UpgradeFailure(status);
-            return (null, new SendOutcome(kind, status, "WebSocket connect failed: " + ex.Message, retryAfter));
-        }
-    }
-
-    /// <summary>
-    /// The kind of a failed upgrade, as <see cref="FailureClassifier.FromHttpStatus"/> reads an HTTP status, except that
-    /// it is never <see cref="SendResult.Rejected"/>: the connection was refused, not the batch, so a 4xx there says the
-    /// deployment is wrong. No status at all is a network failure.
-    /// </summary>
-    internal static SendResult UpgradeFailure(int status)
-    {
-        if (status == 0)
-        {
-            return SendResult.NetworkError;
-        }
-
-        var kind = FailureClassifier.FromHttpStatus(status);
-        return kind == SendResult.Rejected ? SendResult.Misconfigured : kind;
-    }
-
-    /// <summary>The upgrade response's Retry-After (delta-seconds or an HTTP date) as a delay from now, never negative.</summary>
-    private static TimeSpan? RetryAfter(IReadOnlyDictionary<string, IEnumerable<string>>? headers, TimeProvider timeProvider)
-    {
-        if (headers is null || !headers.TryGetValue("Retry-After", out var values))
-        {
-            return null;
-        }
-
-        foreach (var value in values)
-        {
-            if (RetryConditionHeaderValue.TryParse(value, out var parsed))
-            {
-                var delay = parsed.Delta ?? (parsed.Date - timeProvider.GetUtcNow()) ?? TimeSpan.Zero;
-                return delay < TimeSpan.Zero ? TimeSpan.Zero : delay;
-            }
-        }
-
-        return null;
+        var (socket, failure) = await WebSocketHandshake.ConnectAsync(settings, cancellationToken).ConfigureAwait(false);
+        return socket is null ? (null, failure) : (new WebSocketConnection(socket, settings.TimeProvider, logger, onEnded), default);
     }
 
     /// <summary>Starts the receive loop; called once the owner has published the connection.</summary>

@@ -1,4 +1,6 @@
-namespace Clickstream.Pipeline.Transports;
+using Clickstream.Pipeline.Transports;
+
+namespace Clickstream.Pipeline.Scheduling;
 
 /// <summary>
 /// Asks whether the server answers at all, while the pipeline holds batches back: Raccoon's <c>GET /ping</c>

@@ -1,8 +1,8 @@
-using Clickstream.Pipeline.Scheduling;
+using Clickstream.Pipeline.Egress;
 using Clickstream.Pipeline.Tests.Support;
 using Clickstream.Pipeline.Transports;
 
-namespace Clickstream.Pipeline.Tests.Scheduling;
+namespace Clickstream.Pipeline.Tests.Egress;
 
 public class RetryPolicyTests
 {

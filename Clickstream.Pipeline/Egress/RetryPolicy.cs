@@ -1,6 +1,7 @@
+using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Transports;
 
-namespace Clickstream.Pipeline.Scheduling;
+namespace Clickstream.Pipeline.Egress;
 
 /// <summary>A decision of the <see cref="RetryPolicy"/>: the failure's class and, unless it is a rejection, the delay before the retry.</summary>
 internal readonly record struct RetryDecision(FailureClass Class, TimeSpan Delay);
