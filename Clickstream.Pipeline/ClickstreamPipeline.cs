@@ -105,10 +105,19 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// cannot be read as a store is not an error: it is moved aside and a new one started
     /// (<see cref="ClickstreamStatistics.StoreFilesMovedAside"/>).
     /// </exception>
-    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, TransportFactory.Create);
+    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, hooks: null);
 
-    internal static ClickstreamPipeline Create(ClickstreamOptions options, Func<PipelineSettings, IEventTransport> transportFactory) =>
-        new(PipelineSettings.Create(options), transportFactory);
+    /// <summary>
+    /// <see cref="Create(ClickstreamOptions)"/> with what only the library itself passes: the test and crash-test
+    /// <paramref name="hooks"/>, a transport of a test's making, and the container's <see cref="IHttpClientFactory"/>
+    /// (<c>AddClickstream</c>).
+    /// </summary>
+    internal static ClickstreamPipeline Create(
+        ClickstreamOptions options,
+        PipelineHooks? hooks = null,
+        Func<PipelineSettings, IEventTransport>? transportFactory = null,
+        IHttpClientFactory? httpClientFactory = null) =>
+        new(PipelineSettings.Create(options, hooks, httpClientFactory), transportFactory ?? TransportFactory.Create);
 
     /// <summary>
     /// Tracks one event. A QoS1 event is committed to the store when the returned task completes; a QoS0
