@@ -232,7 +232,6 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
         }
 
         var marker = new FlushMarker();
-        _scheduler.BeginFlush();
         _graph.TryWrite(new EventEnvelope(marker));
         await _graph.CompleteIngressAsync().ConfigureAwait(false);
 
@@ -250,7 +249,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             }
         }
 
-        _scheduler.EndFlush();
+        marker.End();
         _reachability.Dispose();
         var egressStopped = _graph.StopAsync();
 
@@ -297,20 +296,19 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private async Task FlushCoreAsync(CancellationToken cancellationToken)
     {
         var marker = new FlushMarker();
-        _scheduler.BeginFlush();
+        if (!_graph.TryWrite(new EventEnvelope(marker)))
+        {
+            throw new ObjectDisposedException(nameof(ClickstreamPipeline));
+        }
+
         try
         {
-            if (!_graph.TryWrite(new EventEnvelope(marker)))
-            {
-                throw new ObjectDisposedException(nameof(ClickstreamPipeline));
-            }
-
             var delivered = await marker.Sealed.WaitAsync(cancellationToken).ConfigureAwait(false);
             await delivered.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            _scheduler.EndFlush();
+            marker.End();
         }
     }
 

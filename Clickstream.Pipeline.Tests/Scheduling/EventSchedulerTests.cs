@@ -92,10 +92,16 @@ public class EventSchedulerTests
     }
 
     [Test]
-    public void Flush_pending_cuts_committed_and_retried_events_at_once_but_not_QoS0_events()
+    public void Flush_waiting_cuts_committed_and_retried_events_at_once_but_not_QoS0_events()
     {
-        _scheduler.BeginFlush();
+        var marker = new FlushMarker();
         _scheduler.Input.Post(FlowMessage.Committed(Events(1, 2)));
+        Assert.That(Batches(), Is.Empty, "before the flush's marker got here, events fill their batch");
+
+        _scheduler.Input.Post(FlowMessage.Flush(new EventEnvelope(marker)));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 2 }), "the marker cuts what is open");
+
+        _scheduler.Input.Post(FlowMessage.Committed(Events(101, 2)));
         Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 2 }));
 
         _scheduler.Input.Post(FlowMessage.Retry(Events(3, 3)));
@@ -105,9 +111,9 @@ public class EventSchedulerTests
         Assert.That(Batches(), Is.Empty, "QoS0 events wait for the flush marker that follows them");
 
         _scheduler.Input.Post(FlowMessage.Flush());
-        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 1 }));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 1 }), "a flush without a marker only cuts");
 
-        _scheduler.EndFlush();
+        marker.End();
         _scheduler.Input.Post(FlowMessage.Committed(Events(7, 1)));
         Assert.That(Batches(), Is.Empty, "without a flush the batch waits for its timer");
     }

@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Storage;
@@ -35,7 +36,7 @@ public class EventStoreTests
         var scheduler = new EventScheduler(batchSize, 10_000_000, TimeSpan.FromSeconds(1), _time, NullLogger.Instance);
 
         // Every range the store hands over is cut into a batch at once while a flush is pending.
-        scheduler.BeginFlush();
+        scheduler.Input.Post(FlowMessage.Flush(new EventEnvelope(new FlushMarker())));
         _batches = new BufferBlock<EventEnvelope[]>();
         scheduler.Output.LinkTo(_batches);
         var epochs = new DeliveryEpochs(store.RecoveredCount, store.LastId);

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using System.Threading.Tasks.Dataflow;
 using Clickstream.Pipeline.Diagnostics;
+using Clickstream.Pipeline.Flow;
 using Clickstream.Pipeline.Processing;
 using Clickstream.Pipeline.Scheduling;
 using Clickstream.Pipeline.Storage;
@@ -59,7 +60,7 @@ internal sealed class StoreHarness : IDisposable
         var logger = Logs.CreateLogger("store");
         Store = EventStore.Open(options, Counters, logger);
         _scheduler = new EventScheduler(batchSize, 100_000_000, TimeSpan.FromSeconds(1), Time, logger);
-        _scheduler.BeginFlush();
+        _scheduler.Input.Post(FlowMessage.Flush(new EventEnvelope(new FlushMarker())));
         _scheduler.Output.LinkTo(_batches);
         Epochs = new DeliveryEpochs(Store.RecoveredCount, Store.LastId);
         foreach (var e in preload ?? [])

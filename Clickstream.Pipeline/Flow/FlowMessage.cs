@@ -17,7 +17,11 @@ internal enum FlowMessageKind : byte
     /// <summary>A failed batch going back to the scheduler after its backoff: the one edge that flows backwards.</summary>
     Retry,
 
-    /// <summary>A flush marker passed the store: everything tracked before it is in the scheduler; cut now.</summary>
+    /// <summary>
+    /// A flush marker passed the store (its envelope is the one event carried): everything tracked before it is in the
+    /// scheduler; cut now, and cut what the store and retries bring at once until the flush is over. Without a marker:
+    /// only cut now.
+    /// </summary>
     Flush,
 
     /// <summary>The scheduler's own timer: the delay of the open batch named by <see cref="FlowMessage.Generation"/> passed.</summary>
@@ -41,7 +45,7 @@ internal readonly record struct FlowMessage(FlowMessageKind Kind, EventEnvelope[
 
     public static FlowMessage Retry(EventEnvelope[] events) => new(FlowMessageKind.Retry, events);
 
-    public static FlowMessage Flush() => new(FlowMessageKind.Flush, []);
+    public static FlowMessage Flush(EventEnvelope? marker = null) => new(FlowMessageKind.Flush, marker is null ? [] : [marker]);
 
     public static FlowMessage Timer(long generation) => new(FlowMessageKind.Timer, [], generation);
 

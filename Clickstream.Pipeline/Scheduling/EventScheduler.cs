@@ -31,8 +31,7 @@ internal sealed class EventScheduler : IDisposable
     private Action<bool>? _gateChanged;
     private long _armed;
     private int _heldCount;
-    private int _openCount;
-    private int _flushesPending;
+    private readonly List<FlushMarker> _flushes = [];
 
     public EventScheduler(
         int maxBatchSize,
@@ -67,9 +66,6 @@ internal sealed class EventScheduler : IDisposable
     /// <summary>Events waiting here while the network is unreachable.</summary>
     public int HeldCount => Volatile.Read(ref _heldCount);
 
-    /// <summary>Events in the open batch, as of the last message handled.</summary>
-    public int OpenCount => Volatile.Read(ref _openCount);
-
     /// <summary>
     /// Tells <paramref name="handler"/> the reachability gate now and at every change, in the scheduler's turn and,
     /// when it opens, before the held events are fed (the egress sends the batches waiting at the gate first, so the
@@ -87,11 +83,6 @@ internal sealed class EventScheduler : IDisposable
 
     /// <summary>The reachability signal: while false, no batch is cut.</summary>
     public void SetReachable(bool reachable) => _block.Post(FlowMessage.Gate(reachable));
-
-    /// <summary>While a flush waits, committed and retried events are cut as soon as they arrive, not when the timer fires.</summary>
-    public void BeginFlush() => Interlocked.Increment(ref _flushesPending);
-
-    public void EndFlush() => Interlocked.Decrement(ref _flushesPending);
 
     /// <summary>No more input; the timer stops.</summary>
     public void Complete()
@@ -113,7 +104,7 @@ internal sealed class EventScheduler : IDisposable
             case FlowMessageKind.Committed:
             case FlowMessageKind.Retry:
                 Add(message.Events, cut);
-                if (Volatile.Read(ref _flushesPending) > 0)
+                if (FlushWaits())
                 {
                     _cutter.Cut(cut);
                 }
@@ -121,6 +112,11 @@ internal sealed class EventScheduler : IDisposable
                 break;
             case FlowMessageKind.Flush:
                 _cutter.Cut(cut);
+                if (message.Events is [{ Marker: { Ended: false } marker }])
+                {
+                    _flushes.Add(marker);
+                }
+
                 break;
             case FlowMessageKind.Timer:
                 _cutter.CutIfTimed(message.Generation, cut);
@@ -147,7 +143,6 @@ internal sealed class EventScheduler : IDisposable
         }
 
         Volatile.Write(ref _heldCount, _cutter.HeldCount);
-        Volatile.Write(ref _openCount, _cutter.OpenCount);
         var timed = _cutter.Timed;
         if (timed != 0 && timed != Volatile.Read(ref _armed))
         {
@@ -181,10 +176,21 @@ internal sealed class EventScheduler : IDisposable
             _cutter.SetOpen(open, cut);
         }
 
-        if (open && Volatile.Read(ref _flushesPending) > 0)
+        if (open && FlushWaits())
         {
             _cutter.Cut(cut);
         }
+    }
+
+    /// <summary>
+    /// Whether a flush whose marker has reached the scheduler is not over yet: what comes from the store (read back
+    /// after acks) or a retry is then cut at once. Counted from the marker, not from the call, so that events tracked
+    /// before the flush still fill their batches by count.
+    /// </summary>
+    private bool FlushWaits()
+    {
+        _flushes.RemoveAll(static m => m.Ended);
+        return _flushes.Count > 0;
     }
 
     private void OnTimer() => _block.Post(FlowMessage.Timer(Volatile.Read(ref _armed)));

@@ -49,7 +49,7 @@ internal sealed class GroupCommit(StoreContext context, StoreFileGuard guard, St
 
             if (marker is not null)
             {
-                handOver.CutForFlush();
+                handOver.PassFlush(marker);
                 continue;
             }
 

@@ -87,10 +87,10 @@ internal sealed class StoreHandOver(ITargetBlock<FlowMessage> scheduler, Deliver
     }
 
     /// <summary>
-    /// A flush marker reached the writer: everything tracked before the flush is committed and handed over, so
-    /// the batch is cut now rather than when the batch timer fires.
+    /// A flush marker reached the writer: everything tracked before the flush is committed and handed over, so the
+    /// flush goes on to the scheduler, which cuts the open batch now rather than when its timer fires.
     /// </summary>
-    public void CutForFlush() => scheduler.Post(FlowMessage.Flush());
+    public void PassFlush(EventEnvelope marker) => scheduler.Post(FlowMessage.Flush(marker));
 
     /// <summary>An event read back from disk, as the processor would have left it: QoS1, in the epoch of its id.</summary>
     public EventEnvelope ReadBack(in SegmentEntry entry)
