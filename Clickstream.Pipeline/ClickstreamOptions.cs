@@ -171,12 +171,6 @@ public sealed class ClickstreamOptions
     /// </summary>
     public TimeSpan DiskSyncInterval { get; set; } = ClickstreamDefaults.DiskSyncInterval;
 
-    /// <summary>Opens the store's files; a test seam for faults such as a full disk. <see langword="null"/>: real files.</summary>
-    internal Storage.StoreFileSystem? StoreFileSystem { get; set; }
-
-    /// <summary>The crash test's switches of the store (lower thresholds, eviction and compaction callbacks); null: none.</summary>
-    internal Storage.StoreTestHooks? StoreTestHooks { get; set; }
-
     /// <summary>
     /// Requests in flight at once (HTTP and gRPC; the WebSocket transport uses
     /// <see cref="WebSocketTransportOptions.MaxInFlightBatches"/>). The default value is 4.
@@ -251,13 +245,6 @@ public sealed class ClickstreamOptions
     public HttpMessageHandler? HttpMessageHandler { get; set; }
 
     /// <summary>
-    /// Set by <c>AddClickstream</c>: the REST transports and the reachability probe take their
-    /// <see cref="HttpClient"/> from this factory (the named client <c>ClickstreamServiceCollectionExtensions.HttpClientName</c>),
-    /// so that an app's <see cref="DelegatingHandler"/>s see every request. Ignored when <see cref="HttpMessageHandler"/> is set.
-    /// </summary>
-    internal IHttpClientFactory? HttpClientFactory { get; set; }
-
-    /// <summary>
     /// An app-fed reachability signal (e.g. a mobile platform's connectivity API). While it says unreachable no
     /// batch is cut. <see cref="IClickstreamReachability.IsReachable"/> is read outside every pipeline lock (it may call
     /// back into the pipeline); if it throws, the signal counts as reachable. The default value is <see langword="null"/>:
@@ -268,8 +255,4 @@ public sealed class ClickstreamOptions
     /// <summary>
     /// Hold batches while the OS reports no network (ignored for a loopback endpoint). The default value is <see langword="true"/>.
     /// </summary>
-    public bool DetectNetworkChanges { get; set; } = true;
-
-    /// <summary>The randomness of the retry jitter; tests set a seeded or fixed one. Null: <see cref="Random.Shared"/>.</summary>
-    internal Random? Random { get; set; }
-}
+    public bool DetectNetworkChanges { get; set; } = true;}

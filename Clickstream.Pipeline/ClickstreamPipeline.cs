@@ -24,9 +24,6 @@ namespace Clickstream.Pipeline;
 /// </example>
 public sealed class ClickstreamPipeline : IAsyncDisposable
 {
-    // Dead letters requeued per round trip through the processor and the store.
-    private const int RequeueChunk = 1024;
-
     private readonly PipelineSettings _settings;
     private readonly PipelineCounters _counters = new();
     private readonly ILogger _logger;
@@ -41,10 +38,9 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     private readonly PipelineMetrics _metrics;
     private readonly DeliveryEpochs _epochs;
     private readonly InstantBudget _budget;
+    private readonly EventIntake _intake;
+    private readonly DeadLetterQueue _deadLetters;
     private int _disposed;
-
-    // Serializes the requeues and deletions of dead letters (not the reads).
-    private readonly SemaphoreSlim _deadLetterGate = new(1, 1);
 
     private ClickstreamPipeline(PipelineSettings settings, Func<PipelineSettings, IEventTransport> transportFactory)
     {
@@ -83,6 +79,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 new EgressDiagnostics(_metrics, _health, _counters, settings),
                 SendDeadline(settings));
             _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger), _store, _scheduler, _egress, _budget, _epochs, _types, _logger);
+            _intake = new EventIntake(_graph, _types, _budget, _counters, settings.TimeProvider);
+            _deadLetters = new DeadLetterQueue(_store, _graph, _types, settings.TimeProvider, _logger);
         }
         catch
         {
@@ -105,10 +103,19 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// cannot be read as a store is not an error: it is moved aside and a new one started
     /// (<see cref="ClickstreamStatistics.StoreFilesMovedAside"/>).
     /// </exception>
-    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, TransportFactory.Create);
+    public static ClickstreamPipeline Create(ClickstreamOptions options) => Create(options, hooks: null);
 
-    internal static ClickstreamPipeline Create(ClickstreamOptions options, Func<PipelineSettings, IEventTransport> transportFactory) =>
-        new(PipelineSettings.Create(options), transportFactory);
+    /// <summary>
+    /// <see cref="Create(ClickstreamOptions)"/> with what only the library itself passes: the test and crash-test
+    /// <paramref name="hooks"/>, a transport of a test's making, and the container's <see cref="IHttpClientFactory"/>
+    /// (<c>AddClickstream</c>).
+    /// </summary>
+    internal static ClickstreamPipeline Create(
+        ClickstreamOptions options,
+        PipelineHooks? hooks = null,
+        Func<PipelineSettings, IEventTransport>? transportFactory = null,
+        IHttpClientFactory? httpClientFactory = null) =>
+        new(PipelineSettings.Create(options, hooks, httpClientFactory), transportFactory ?? TransportFactory.Create);
 
     /// <summary>
     /// Tracks one event. A QoS1 event is committed to the store when the returned task completes; a QoS0
@@ -138,41 +145,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 nameof(message));
         }
 
-        var type = _types.Get(message.Descriptor);
-        var timestamp = _settings.TimeProvider.GetUtcNow().UtcTicks;
-        if (type.Durable)
-        {
-            // Serialized now, into the exact array the store keeps, so that the caller may reuse the message at once.
-            var bytes = size == 0 ? [] : new byte[size];
-            message.WriteTo(bytes.AsSpan());
-            var durable = new EventEnvelope(type, bytes, cancellationToken) { TimestampTicks = timestamp };
-            if (!_graph.TryWrite(durable))
-            {
-                throw new ObjectDisposedException(nameof(ClickstreamPipeline));
-            }
-
-            Interlocked.Increment(ref _counters.DurableTracked);
-            return new ValueTask(durable, durable.Version);
-        }
-
-        var room = _budget.TakeAsync(cancellationToken);
-        if (room.IsCompletedSuccessfully && !room.Result)
-        {
-            Interlocked.Increment(ref _counters.DroppedOverflow);
-            return default;
-        }
-
-        // Serialized now, into a pooled envelope's buffer (returned by the egress after the outcome), even when the
-        // caller waits for room below: the message is the caller's again as soon as this returns.
-        var envelope = EventEnvelope.RentInstant(type, message, size);
-        envelope.TimestampTicks = timestamp;
-        if (!room.IsCompletedSuccessfully)
-        {
-            return WriteWhenRoomAsync(room, envelope);
-        }
-
-        WriteInstant(envelope);
-        return default;
+        return _intake.WriteAsync(message, size, cancellationToken);
     }
 
     /// <summary>
@@ -203,7 +176,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(max);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return _store.ReadDeadLetters(max);
+        return _deadLetters.Read(max);
     }
 
     /// <summary>
@@ -224,7 +197,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     public Task<int> RequeueDeadLettersAsync(IEnumerable<long>? ids = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return RequeueCoreAsync(ids?.ToArray(), cancellationToken);
+        return _deadLetters.RequeueAsync(ids?.ToArray(), cancellationToken);
     }
 
     /// <summary>
@@ -239,7 +212,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     public Task<int> DeleteDeadLettersAsync(IEnumerable<long>? ids = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        return DeleteCoreAsync(ids?.ToArray(), cancellationToken);
+        return _deadLetters.DeleteAsync(ids?.ToArray(), cancellationToken);
     }
 
     /// <summary>A snapshot of the pipeline's counters.</summary>
@@ -320,34 +293,6 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// <summary>Events waiting in the scheduler while the network is unreachable.</summary>
     internal int HeldEvents => _scheduler.HeldCount;
 
-    /// <summary>QoS0 with <see cref="ClickstreamQueueFullMode.Wait"/>: the event goes in once there is room.</summary>
-    private async ValueTask WriteWhenRoomAsync(ValueTask<bool> room, EventEnvelope envelope)
-    {
-        try
-        {
-            await room.ConfigureAwait(false);
-        }
-        catch
-        {
-            EnvelopePool.Return([envelope]);
-            throw;
-        }
-
-        WriteInstant(envelope);
-    }
-
-    private void WriteInstant(EventEnvelope envelope)
-    {
-        if (!_graph.TryWrite(envelope))
-        {
-            _budget.Release(1);
-            EnvelopePool.Return([envelope]);
-            throw new ObjectDisposedException(nameof(ClickstreamPipeline));
-        }
-
-        Interlocked.Increment(ref _counters.InstantTracked);
-    }
-
     private async Task FlushCoreAsync(CancellationToken cancellationToken)
     {
         var marker = new FlushMarker();
@@ -374,88 +319,6 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
     /// </summary>
     private static TimeSpan SendDeadline(PipelineSettings settings) =>
         settings.RequestTimeout + (settings.Transport == ClickstreamTransport.WebSocket ? settings.WebSocket.AckTimeout : TimeSpan.Zero) + TimeSpan.FromSeconds(1);
-
-    private async Task<int> RequeueCoreAsync(long[]? ids, CancellationToken cancellationToken)
-    {
-        // One requeue or delete at a time: two requeues reading the same dead letters would each send them.
-        await _deadLetterGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var requeued = 0;
-            var chunk = new List<EventEnvelope>(RequeueChunk);
-            long after = 0;
-            var offset = 0;
-            while (true)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                IReadOnlyList<ClickstreamDeadLetter> letters;
-                if (ids is null)
-                {
-                    letters = _store.ReadDeadLettersAfter(after, RequeueChunk);
-                    if (letters.Count == 0)
-                    {
-                        break;
-                    }
-                }
-                else
-                {
-                    if (offset == ids.Length)
-                    {
-                        break;
-                    }
-
-                    var count = Math.Min(RequeueChunk, ids.Length - offset);
-                    letters = _store.ReadDeadLetters(ids[offset..(offset + count)]);
-                    offset += count;
-                }
-
-                // Through the processor like TrackAsync (new ids in order, the current delivery epoch), then the
-                // store's group commit, which deletes each dead letter with the insert of its event and hands the
-                // events to the scheduler within the memory budget. A chunk at a time bounds the memory they take.
-                chunk.Clear();
-                foreach (var letter in letters)
-                {
-                    var envelope = new EventEnvelope(_types.GetDurable(letter.Type), letter.EventBytes, cancellationToken) { DeadLetterId = letter.Id };
-                    envelope.TimestampTicks = _settings.TimeProvider.GetUtcNow().UtcTicks;
-                    if (!_graph.TryWrite(envelope))
-                    {
-                        throw new ObjectDisposedException(nameof(ClickstreamPipeline));
-                    }
-
-                    chunk.Add(envelope);
-                    after = Math.Max(after, letter.Id);
-                }
-
-                foreach (var envelope in chunk)
-                {
-                    await new ValueTask(envelope, envelope.Version).ConfigureAwait(false);
-                    requeued++;
-                }
-            }
-
-            Log.DeadLettersRequeued(_logger, requeued);
-            return requeued;
-        }
-        finally
-        {
-            _deadLetterGate.Release();
-        }
-    }
-
-    private async Task<int> DeleteCoreAsync(long[]? ids, CancellationToken cancellationToken)
-    {
-        await _deadLetterGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var deleted = await _store.DeleteDeadLettersAsync(ids).ConfigureAwait(false);
-            Log.DeadLettersDeleted(_logger, deleted);
-            return deleted;
-        }
-        finally
-        {
-            _deadLetterGate.Release();
-        }
-    }
 
     /// <summary>How long dispose waits, after it cancelled the sends, for them and the health observer to finish.</summary>
     internal static readonly TimeSpan ShutdownGrace = TimeSpan.FromSeconds(2);

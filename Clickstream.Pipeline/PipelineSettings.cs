@@ -14,7 +14,7 @@ namespace Clickstream.Pipeline;
 /// </summary>
 internal sealed class PipelineSettings
 {
-    private PipelineSettings(ClickstreamOptions o)
+    private PipelineSettings(ClickstreamOptions o, PipelineHooks hooks, IHttpClientFactory? httpClientFactory)
     {
         Endpoint = o.Endpoint!;
         LoggedEndpoint = Redact(Endpoint);
@@ -34,8 +34,8 @@ internal sealed class PipelineSettings
         MaxDeadLetters = o.MaxDeadLetters;
         FlushCommitsToDisk = o.FlushCommitsToDisk;
         DiskSyncInterval = o.DiskSyncInterval;
-        StoreFileSystem = o.StoreFileSystem ?? Storage.StoreFileSystem.Default;
-        StoreTestHooks = o.StoreTestHooks;
+        StoreFileSystem = hooks.FileSystem;
+        StoreTestHooks = hooks.StoreTestHooks;
         MaxConcurrentRequests = o.MaxConcurrentRequests;
         RequestTimeout = o.RequestTimeout;
         RetryBaseDelay = o.RetryBaseDelay;
@@ -48,13 +48,15 @@ internal sealed class PipelineSettings
         MeterFactory = o.MeterFactory;
         HealthObserver = o.HealthObserver;
         HttpMessageHandler = o.HttpMessageHandler;
-        HttpClientFactory = o.HttpMessageHandler is null ? o.HttpClientFactory : null;
+
+        // A handler set in code is the app's explicit choice; the container's factory is used only without one.
+        HttpClientFactory = o.HttpMessageHandler is null ? httpClientFactory : null;
         Transport = o.Transport;
         AuthorizationProvider = o.AuthorizationProvider;
         ServerCertificateValidation = o.ServerCertificateValidation;
         WebSocket = o.WebSocket.Clone();
         GrpcServiceName = o.GrpcServiceName;
-        Random = o.Random ?? Random.Shared;
+        Random = hooks.Random;
         Reachability = o.Reachability;
         DetectNetworkChanges = o.DetectNetworkChanges;
     }
@@ -95,6 +97,12 @@ internal sealed class PipelineSettings
     public IMeterFactory? MeterFactory { get; }
     public IObserver<ClickstreamHealthEvent>? HealthObserver { get; }
     public HttpMessageHandler? HttpMessageHandler { get; }
+
+    /// <summary>
+    /// Under <c>AddClickstream</c>: the REST transports and the reachability probe take their <see cref="HttpClient"/>
+    /// from it (the named client <c>ClickstreamServiceCollectionExtensions.HttpClientName</c>), so that an app's
+    /// <see cref="DelegatingHandler"/>s see every request. Null with an app's <see cref="HttpMessageHandler"/>.
+    /// </summary>
     public IHttpClientFactory? HttpClientFactory { get; }
     public ClickstreamTransport Transport { get; }
     public Func<CancellationToken, ValueTask<string>>? AuthorizationProvider { get; }
@@ -128,9 +136,12 @@ internal sealed class PipelineSettings
     /// <summary>The longest delay a <see cref="TimeProvider"/> timer accepts.</summary>
     private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
-    /// <summary>Checks every option and reports every invalid one in a single exception.</summary>
+    /// <summary>
+    /// Checks every option and reports every invalid one in a single exception; <paramref name="hooks"/> and
+    /// <paramref name="httpClientFactory"/> come from inside the library (tests, <c>AddClickstream</c>), not from the app.
+    /// </summary>
     /// <exception cref="ArgumentException">One or more options are invalid; the message lists each.</exception>
-    public static PipelineSettings Create(ClickstreamOptions options)
+    public static PipelineSettings Create(ClickstreamOptions options, PipelineHooks? hooks = null, IHttpClientFactory? httpClientFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = Validate(options);
@@ -139,7 +150,7 @@ internal sealed class PipelineSettings
             throw new ArgumentException(Describe(errors), nameof(options));
         }
 
-        return new PipelineSettings(options);
+        return new PipelineSettings(options, hooks ?? PipelineHooks.None, httpClientFactory);
     }
 
     /// <summary>

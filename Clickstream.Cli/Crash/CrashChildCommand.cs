@@ -151,9 +151,9 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         await using var stdout = Console.OpenStandardOutput();
         var lines = new ChildLines(stdout);
 
-        var files = ConfigureRarePaths(options, settings, lines);
+        var (hooks, files) = ConfigureRarePaths(options, settings, lines);
         lines.WriteWord(ChildLines.Opening);
-        await using var pipeline = ClickstreamPipeline.Create(options);
+        await using var pipeline = ClickstreamPipeline.Create(options, hooks);
         lines.WriteWord(ChildLines.Ready);
 
         // Only now: a failure while the store opens would end the child, not exercise the store's failure path.
@@ -179,8 +179,8 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
         return ExitCodes.Success;
     }
 
-    /// <summary>The store bound, the internal hooks and the failing file system that the options ask for; the file system, if any.</summary>
-    private static FailingWriteFileSystem? ConfigureRarePaths(ClickstreamOptions options, Settings settings, ChildLines lines)
+    /// <summary>The store bound the settings ask for, set on the options; the internal hooks and the failing file system, if any, they ask for.</summary>
+    private static (PipelineHooks Hooks, FailingWriteFileSystem? Files) ConfigureRarePaths(ClickstreamOptions options, Settings settings, ChildLines lines)
     {
         if (settings.MaxStoredEvents > 0)
         {
@@ -188,32 +188,35 @@ internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Setting
             options.MaxInMemoryStoredEvents = Math.Max(settings.BatchSize, settings.MaxStoredEvents / 2);
         }
 
+        var hooks = PipelineHooks.None;
         if (settings.RarePaths || settings.MigrationChunk > 0)
         {
             var rare = settings.RarePaths;
-            options.StoreTestHooks = new StoreTestHooks
+            hooks = hooks with
             {
-                CheckpointLogBytes = rare ? RarePathsCheckpointLogBytes : null,
-                CompactionMinFileBytes = rare ? RarePathsCompactionMinFileBytes : null,
-                Evicting = rare
-                    ? bytes => lines.WriteWord(CrashHarness.TryReadNumber(bytes.ToArray(), out var number)
-                        ? FormattableString.Invariant($"{ChildLines.Evicted} {number}")
-                        : ChildLines.Evicted + " ?")
-                    : null,
-                Compacted = rare ? () => lines.WriteWord(ChildLines.Compacted) : null,
-                MigrationChunk = settings.MigrationChunk > 0 ? settings.MigrationChunk : null,
-                Migrated = settings.MigrationChunk > 0 ? () => lines.WriteWord(ChildLines.Migrated) : null,
+                StoreTestHooks = new StoreTestHooks
+                {
+                    CheckpointLogBytes = rare ? RarePathsCheckpointLogBytes : null,
+                    CompactionMinFileBytes = rare ? RarePathsCompactionMinFileBytes : null,
+                    Evicting = rare
+                        ? bytes => lines.WriteWord(CrashHarness.TryReadNumber(bytes.ToArray(), out var number)
+                            ? FormattableString.Invariant($"{ChildLines.Evicted} {number}")
+                            : ChildLines.Evicted + " ?")
+                        : null,
+                    Compacted = rare ? () => lines.WriteWord(ChildLines.Compacted) : null,
+                    MigrationChunk = settings.MigrationChunk > 0 ? settings.MigrationChunk : null,
+                    Migrated = settings.MigrationChunk > 0 ? () => lines.WriteWord(ChildLines.Migrated) : null,
+                },
             };
         }
 
         if (settings.FailWriteAfter == 0)
         {
-            return null;
+            return (hooks, null);
         }
 
         var files = new FailingWriteFileSystem(() => lines.WriteWord(ChildLines.WriteFailed));
-        options.StoreFileSystem = files;
-        return files;
+        return (hooks with { FileSystem = files }, files);
     }
 
     private static async Task TrackAsync(ClickstreamPipeline pipeline, ChildLines lines, int from, int count, int producers, CancellationToken cancellationToken)

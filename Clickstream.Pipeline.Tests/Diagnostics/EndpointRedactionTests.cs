@@ -21,16 +21,17 @@ public class EndpointRedactionTests : PipelineTestBase
         var logs = new RecordingLoggerFactory();
         var health = new HealthRecorder();
         using var spans = new SpanRecorder(endpoint.Port);
-        var pipeline = Harness.Create(o =>
-        {
-            o.Endpoint = endpoint;
-            o.LoggerFactory = logs;
-            o.HealthObserver = health;
-            o.MaxBatchSize = 5;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(8);
-            o.Random = FixedRandom.Ceiling;
-        });
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.Endpoint = endpoint;
+                o.LoggerFactory = logs;
+                o.HealthObserver = health;
+                o.MaxBatchSize = 5;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = TimeSpan.FromSeconds(8);
+            },
+            hooks: new() { Random = FixedRandom.Ceiling });
 
         await pipeline.TrackAsync(SampleEvents.PageView(0));
         await pipeline.FlushAsync(Harness.Guard);

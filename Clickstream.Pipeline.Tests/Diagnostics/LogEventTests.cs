@@ -26,7 +26,7 @@ public class LogEventTests : PipelineTestBase
     [TearDown]
     public void StopRecording() => _logs.Dispose();
 
-    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null) =>
+    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null, PipelineHooks? hooks = null) =>
         Harness.Create(
             o =>
             {
@@ -34,10 +34,10 @@ public class LogEventTests : PipelineTestBase
                 o.MaxBatchSize = 5;
                 o.RetryBaseDelay = RetryBase;
                 o.RetryMaxDelay = TimeSpan.FromSeconds(8);
-                o.Random = FixedRandom.Ceiling;
                 configure?.Invoke(o);
             },
-            transport);
+            transport,
+            (hooks ?? PipelineHooks.None) with { Random = FixedRandom.Ceiling });
 
     private List<string> Messages(int eventId) => _logs.Entries.Where(e => e.EventId == eventId).Select(e => e.Message).ToList();
 
@@ -142,7 +142,7 @@ public class LogEventTests : PipelineTestBase
     public async Task Full_disk_logs_the_failed_commit_the_failed_request_record_and_the_reopen()
     {
         var files = new FaultyFileSystem();
-        var pipeline = Create(o => o.StoreFileSystem = files);
+        var pipeline = Create(hooks: new() { FileSystem = files });
         pipeline.Pause();
         await pipeline.TrackAsync(SampleEvents.PageView(1));
         files.DiskFull = true;
@@ -184,7 +184,7 @@ public class LogEventTests : PipelineTestBase
         await first.DisposeAsync();
 
         var files = new FaultyFileSystem { ModeChangeFails = true };
-        await using var second = Create(o => o.StoreFileSystem = files);
+        await using var second = Create(hooks: new() { FileSystem = files });
         using (Assert.EnterMultipleScope())
         {
             Assert.That(Messages(45), Is.Not.Empty);
@@ -257,11 +257,11 @@ public class LogEventTests : PipelineTestBase
         var pipeline = Create(
             o =>
             {
-                o.StoreFileSystem = files;
                 o.InstantEventTypes.Add("Click");
                 o.ShutdownTimeout = TimeSpan.Zero;
             },
-            settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)));
+            settings => new RefusingTransport(new HttpTransport(settings, json: false), PipelineHarness.Payload(poison)),
+            new() { FileSystem = files });
         for (var i = 0; i < 4; i++)
         {
             var view = SampleEvents.PageView(i);

@@ -32,17 +32,18 @@ public class MetricsTests : PipelineTestBase
         _factory.Dispose();
     }
 
-    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
-        {
-            o.MeterFactory = _factory;
-            o.MaxBatchSize = 5;
-            o.InstantEventTypes.Add("Click");
-            o.RetryBaseDelay = RetryBase;
-            o.RetryMaxDelay = TimeSpan.FromSeconds(60);
-            o.Random = FixedRandom.Ceiling;
-            configure?.Invoke(o);
-        });
+    private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, PipelineHooks? hooks = null) =>
+        Harness.Create(
+            o =>
+            {
+                o.MeterFactory = _factory;
+                o.MaxBatchSize = 5;
+                o.InstantEventTypes.Add("Click");
+                o.RetryBaseDelay = RetryBase;
+                o.RetryMaxDelay = TimeSpan.FromSeconds(60);
+                configure?.Invoke(o);
+            },
+            hooks: (hooks ?? PipelineHooks.None) with { Random = FixedRandom.Ceiling });
 
     [Test]
     public async Task Delivered_events_are_counted_by_qos_type_and_batch_and_each_request_is_recorded()
@@ -217,7 +218,7 @@ public class MetricsTests : PipelineTestBase
     public async Task QoS1_commit_on_a_full_disk_is_counted_as_dropped_store_failed()
     {
         var files = new FaultyFileSystem();
-        var pipeline = Create(o => o.StoreFileSystem = files);
+        var pipeline = Create(hooks: new() { FileSystem = files });
         await pipeline.TrackAsync(SampleEvents.PageView(1));
         files.DiskFull = true;
         await Assert.ThrowsAsync<ClickstreamStorageException>(async () => await pipeline.TrackAsync(SampleEvents.PageView(2)));

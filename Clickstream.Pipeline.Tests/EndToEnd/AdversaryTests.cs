@@ -200,14 +200,15 @@ public class AdversaryTests : PipelineTestBase
     {
         // A collector whose request limit holds about 50 page views: every batch of 100 is answered 413.
         await using var harness = await PipelineHarness.StartAsync(o => o.MaxRequestBytes = 12_000);
-        var pipeline = harness.Create(o =>
-        {
-            o.MaxBatchSize = 100;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = RetryMax;
-            o.Random = new Random(5);
-            o.HealthObserver = _health;
-        });
+        var pipeline = harness.Create(
+            o =>
+            {
+                o.MaxBatchSize = 100;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = RetryMax;
+                o.HealthObserver = _health;
+            },
+            hooks: new() { Random = new Random(5) });
         await TrackAsync(pipeline);
         await harness.FlushDrivingTimeAsync(pipeline, RetryMax);
 
@@ -226,17 +227,18 @@ public class AdversaryTests : PipelineTestBase
     }
 
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
-        {
-            o.MaxBatchSize = BatchSize;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = RetryMax;
-            o.RequestTimeout = RequestTimeout;
-            o.Random = new Random(5);
-            o.HealthObserver = _health;
-            o.LoggerFactory = _logs;
-            configure?.Invoke(o);
-        });
+        Harness.Create(
+            o =>
+            {
+                o.MaxBatchSize = BatchSize;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = RetryMax;
+                o.RequestTimeout = RequestTimeout;
+                o.HealthObserver = _health;
+                o.LoggerFactory = _logs;
+                configure?.Invoke(o);
+            },
+            hooks: new() { Random = new Random(5) });
 
     private static async Task TrackAsync(ClickstreamPipeline pipeline, int count = Events)
     {

@@ -17,12 +17,11 @@ public class FailureTests : PipelineTestBase
                 o.MaxBatchSize = 5;
                 o.RetryBaseDelay = RetryBase;
                 o.RetryMaxDelay = TimeSpan.FromSeconds(60);
-
-                // Jitter drawn at the top of the window: each retry delay is (just under) its ceiling.
-                o.Random = FixedRandom.Ceiling;
                 configure?.Invoke(o);
             },
-            transport);
+            transport,
+            // Jitter drawn at the top of the window: each retry delay is (just under) its ceiling.
+            new() { Random = FixedRandom.Ceiling });
 
     [TestCase(500)]
     [TestCase(503)]

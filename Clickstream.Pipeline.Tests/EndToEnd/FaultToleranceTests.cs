@@ -56,16 +56,17 @@ public class FaultToleranceTests : PipelineTestBase
     private ClickstreamPipeline Create(ClickstreamTransport transport)
     {
         Harness.Transport = transport;
-        return Harness.Create(o =>
-        {
-            o.MaxBatchSize = BatchSize;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = RetryMax;
-            o.RequestTimeout = TimeSpan.FromSeconds(5);
-            o.WebSocket.AckTimeout = TimeSpan.FromSeconds(5);
-            o.WebSocket.ReconnectMaxDelay = RetryMax;
-            o.Random = new Random(3);
-        });
+        return Harness.Create(
+            o =>
+            {
+                o.MaxBatchSize = BatchSize;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = RetryMax;
+                o.RequestTimeout = TimeSpan.FromSeconds(5);
+                o.WebSocket.AckTimeout = TimeSpan.FromSeconds(5);
+                o.WebSocket.ReconnectMaxDelay = RetryMax;
+            },
+            hooks: new() { Random = new Random(3) });
     }
 
     private static async Task TrackAsync(ClickstreamPipeline pipeline)

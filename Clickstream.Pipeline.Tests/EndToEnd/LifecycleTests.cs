@@ -102,7 +102,7 @@ public class LifecycleTests : PipelineTestBase
 
         var thrown = Assert.Throws<InvalidOperationException>(() => ClickstreamPipeline.Create(
             Harness.Options(o => o.Reachability = new ThrowingSubscribeReachability()),
-            settings => transport = new DisposeRecordingTransport(new HttpTransport(settings, json: false))));
+            transportFactory: settings => transport = new DisposeRecordingTransport(new HttpTransport(settings, json: false))));
         var next = Harness.Create();
         await next.FlushAsync(Harness.Guard);
 

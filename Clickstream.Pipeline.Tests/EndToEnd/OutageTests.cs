@@ -27,15 +27,16 @@ public class OutageTests : PipelineTestBase
         // The messages exist before the measure: what is measured is the pipeline's own memory.
         IMessage[] messages = [SampleEvents.PageView(1), SampleEvents.Click(2), SampleEvents.AddToCart(3), SampleEvents.Purchase(4)];
         await Harness.StopCollectorAsync();
-        var pipeline = Harness.Create(o =>
-        {
-            o.MaxBatchSize = 500;
-            o.MaxStoredEvents = StoredBound;
-            o.MaxInMemoryStoredEvents = 10_000;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = Step;
-            o.Random = new Random(5);
-        });
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.MaxBatchSize = 500;
+                o.MaxStoredEvents = StoredBound;
+                o.MaxInMemoryStoredEvents = 10_000;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = Step;
+            },
+            hooks: new() { Random = new Random(5) });
 
         var guard = Timeouts.Guard(GuardSeconds);
         GC.Collect();

@@ -46,13 +46,14 @@ public class PooledMemoryTests : PipelineTestBase
     {
         var retryBase = TimeSpan.FromSeconds(2);
         Harness.Collector.Faults.FailNext(1, 500);
-        var pipeline = Harness.Create(o =>
-        {
-            o.InstantEventTypes.Add("Click");
-            o.MaxBatchSize = 10;
-            o.RetryBaseDelay = retryBase;
-            o.Random = FixedRandom.Ceiling;
-        });
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.InstantEventTypes.Add("Click");
+                o.MaxBatchSize = 10;
+                o.RetryBaseDelay = retryBase;
+            },
+            hooks: new() { Random = FixedRandom.Ceiling });
         for (var i = 0; i < 5; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));

@@ -22,16 +22,17 @@ public class RecoveryTests : PipelineTestBase
     private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(30);
 
     private ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null) =>
-        Harness.Create(o =>
-        {
-            o.MaxBatchSize = BatchSize;
-            o.MaxConcurrentRequests = Slots;
-            o.ProbeInterval = ProbeInterval;
-            o.RetryBaseDelay = RetryBase;
-            o.RetryMaxDelay = RetryMax;
-            o.Random = FixedRandom.Ceiling;
-            configure?.Invoke(o);
-        });
+        Harness.Create(
+            o =>
+            {
+                o.MaxBatchSize = BatchSize;
+                o.MaxConcurrentRequests = Slots;
+                o.ProbeInterval = ProbeInterval;
+                o.RetryBaseDelay = RetryBase;
+                o.RetryMaxDelay = RetryMax;
+                configure?.Invoke(o);
+            },
+            hooks: new() { Random = FixedRandom.Ceiling });
 
     [TestCase(ClickstreamTransport.Http)]
     [TestCase(ClickstreamTransport.WebSocket)]

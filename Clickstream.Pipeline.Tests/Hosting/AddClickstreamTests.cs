@@ -125,7 +125,6 @@ public class AddClickstreamTests
         Assert.That(options.TimeProvider, Is.SameAs(time));
         Assert.That(options.LoggerFactory, Is.SameAs(loggers));
         Assert.That(options.MeterFactory, Is.Not.Null, "the container's IMeterFactory");
-        Assert.That(options.HttpClientFactory, Is.Not.Null);
     }
 
     [Test]
@@ -143,8 +142,10 @@ public class AddClickstreamTests
             });
         });
 
+        using var container = new ServiceCollection().AddHttpClient().BuildServiceProvider();
+        var factory = container.GetRequiredService<IHttpClientFactory>();
         Assert.That(options.TimeProvider, Is.SameAs(mine));
-        Assert.That(options.HttpClientFactory, Is.Null, "an app's own handler is used instead of the factory");
+        Assert.That(PipelineSettings.Create(options, httpClientFactory: factory).HttpClientFactory, Is.Null, "an app's own handler is used instead of the factory");
     }
 
     [Test]

@@ -17,11 +17,7 @@ public class DiskSyncTests : PipelineTestBase
     public async Task Commits_without_FlushCommitsToDisk_are_synced_once_per_DiskSyncInterval_and_only_when_there_are_any()
     {
         var files = new SyncCountingFileSystem();
-        var pipeline = Harness.Create(o =>
-        {
-            o.StoreFileSystem = files;
-            o.DiskSyncInterval = Interval;
-        });
+        var pipeline = Harness.Create(o => o.DiskSyncInterval = Interval, hooks: new() { FileSystem = files });
         pipeline.Pause();
         await TrackAsync(pipeline, 0, 20);
         var before = files.LogSyncs;
@@ -50,11 +46,7 @@ public class DiskSyncTests : PipelineTestBase
     public async Task FlushCommitsToDisk_syncs_every_commit_and_needs_no_interval()
     {
         var files = new SyncCountingFileSystem();
-        var pipeline = Harness.Create(o =>
-        {
-            o.StoreFileSystem = files;
-            o.FlushCommitsToDisk = true;
-        });
+        var pipeline = Harness.Create(o => o.FlushCommitsToDisk = true, hooks: new() { FileSystem = files });
         pipeline.Pause();
         for (var i = 0; i < 5; i++)
         {

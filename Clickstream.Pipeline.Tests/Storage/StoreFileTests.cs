@@ -14,11 +14,7 @@ public class StoreFileTests : PipelineTestBase
     public async Task FlushCommitsToDisk_flushes_the_log_to_the_device_once_per_group_commit_before_TrackAsync_completes()
     {
         var files = new FaultyFileSystem();
-        var pipeline = Harness.Create(o =>
-        {
-            o.StoreFileSystem = files;
-            o.FlushCommitsToDisk = true;
-        });
+        var pipeline = Harness.Create(o => o.FlushCommitsToDisk = true, hooks: new() { FileSystem = files });
         for (var i = 0; i < 10; i++)
         {
             var before = files.LogFlushes;
@@ -35,7 +31,7 @@ public class StoreFileTests : PipelineTestBase
     public async Task Without_FlushCommitsToDisk_the_log_is_never_flushed_to_the_device()
     {
         var files = new FaultyFileSystem();
-        var pipeline = Harness.Create(o => o.StoreFileSystem = files);
+        var pipeline = Harness.Create(hooks: new() { FileSystem = files });
         for (var i = 0; i < 10; i++)
         {
             await pipeline.TrackAsync(SampleEvents.PageView(i));

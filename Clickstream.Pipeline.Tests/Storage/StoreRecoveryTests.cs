@@ -66,7 +66,7 @@ public partial class StoreRecoveryTests : PipelineTestBase
         await first.DisposeAsync();
 
         var files = new FaultyFileSystem { OpenFails = true };
-        var ex = Assert.Throws<ClickstreamStorageException>(() => Harness.Create(o => o.StoreFileSystem = files));
+        var ex = Assert.Throws<ClickstreamStorageException>(() => Harness.Create(hooks: new() { FileSystem = files }));
         Assert.That(ex!.Message, Does.Contain(Harness.Folder.StorePath).And.Contain("StoragePath"));
         Assert.That(Directory.GetFiles(Harness.Folder.Path, "*.corrupt-*"), Is.Empty, "an IO error is not a corrupt file");
 

@@ -17,14 +17,15 @@ public class StoreWriteErrorTests : PipelineTestBase
     [Test]
     public async Task Full_disk_fails_QoS1_TrackAsync_delivers_QoS0_and_after_it_clears_delivers_every_committed_event()
     {
-        var pipeline = Harness.Create(o =>
-        {
-            o.StoreFileSystem = _files;
-            o.InstantEventTypes.Add("Click");
-            o.MaxBatchSize = 20;
-            o.RetryBaseDelay = TimeSpan.FromSeconds(1);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(1);
-        });
+        var pipeline = Harness.Create(
+            o =>
+            {
+                o.InstantEventTypes.Add("Click");
+                o.MaxBatchSize = 20;
+                o.RetryBaseDelay = TimeSpan.FromSeconds(1);
+                o.RetryMaxDelay = TimeSpan.FromSeconds(1);
+            },
+            hooks: new() { FileSystem = _files });
         pipeline.Pause();
         for (var i = 0; i < 20; i++)
         {
@@ -101,7 +102,7 @@ public class StoreWriteErrorTests : PipelineTestBase
     [Test]
     public async Task Events_committed_before_a_full_disk_survive_a_shutdown_during_it_and_are_delivered_at_the_next_start()
     {
-        var first = Harness.Create(o => o.StoreFileSystem = _files);
+        var first = Harness.Create(hooks: new() { FileSystem = _files });
         first.Pause();
         for (var i = 0; i < 20; i++)
         {

@@ -98,14 +98,17 @@ internal sealed class PipelineHarness : IAsyncDisposable
             o.MaxBatchSize = 5;
             o.RetryBaseDelay = RetryBase;
             o.RetryMaxDelay = RetryMax;
-            o.Random = FixedRandom.Ceiling;
             configure?.Invoke(o);
-        });
+        },
+        hooks: new() { Random = FixedRandom.Ceiling });
 
-    public ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null)
+    /// <summary>
+    /// A pipeline on <see cref="Options"/> adjusted by <paramref name="configure"/>; <paramref name="transport"/> replaces
+    /// the transport, <paramref name="hooks"/> the store's files or the retry jitter's randomness.
+    /// </summary>
+    public ClickstreamPipeline Create(Action<ClickstreamOptions>? configure = null, Func<PipelineSettings, IEventTransport>? transport = null, PipelineHooks? hooks = null)
     {
-        var options = Options(configure);
-        var pipeline = transport is null ? ClickstreamPipeline.Create(options) : ClickstreamPipeline.Create(options, transport);
+        var pipeline = ClickstreamPipeline.Create(Options(configure), hooks, transport);
         _pipelines.Add(pipeline);
         return pipeline;
     }

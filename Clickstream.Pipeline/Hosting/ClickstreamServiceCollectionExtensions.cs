@@ -107,7 +107,9 @@ public static class ClickstreamServiceCollectionExtensions
             })
             .RemoveAllLoggers();
 
-        services.TryAddSingleton(static provider => ClickstreamPipeline.Create(provider.GetRequiredService<IOptions<ClickstreamOptions>>().Value));
+        services.TryAddSingleton(static provider => ClickstreamPipeline.Create(
+            provider.GetRequiredService<IOptions<ClickstreamOptions>>().Value,
+            httpClientFactory: provider.GetRequiredService<IHttpClientFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ClickstreamHostedService>());
         return services;
     }

@@ -8,8 +8,8 @@ namespace Clickstream.Pipeline.Hosting;
 /// <summary>
 /// Fills the options that come from the container, after configuration and code had their say: what the app
 /// set itself is kept. The app's <see cref="ILoggerFactory"/>, <see cref="TimeProvider"/> (when one is
-/// registered), <see cref="IMeterFactory"/> (the host registers one, so the pipeline's meter joins the app's
-/// metrics pipeline) and the <see cref="IHttpClientFactory"/> client.
+/// registered) and <see cref="IMeterFactory"/> (the host registers one, so the pipeline's meter joins the app's
+/// metrics pipeline). The <see cref="IHttpClientFactory"/> is not an option: the pipeline's registration passes it.
 /// </summary>
 internal sealed class ClickstreamServicesSetup(IServiceProvider services) : IPostConfigureOptions<ClickstreamOptions>
 {
@@ -20,12 +20,6 @@ internal sealed class ClickstreamServicesSetup(IServiceProvider services) : IPos
         if (ReferenceEquals(options.TimeProvider, TimeProvider.System) && services.GetService<TimeProvider>() is { } timeProvider)
         {
             options.TimeProvider = timeProvider;
-        }
-
-        // A handler set in code is the app's explicit choice; the factory is used only without one.
-        if (options.HttpMessageHandler is null)
-        {
-            options.HttpClientFactory ??= services.GetService<IHttpClientFactory>();
         }
     }
 }
