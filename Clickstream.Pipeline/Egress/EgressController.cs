@@ -226,7 +226,7 @@ internal sealed class EgressController
         {
             Interlocked.Add(ref _counters.DroppedSendFailed, dropped);
             _budget.Release(dropped);
-            DeliveryEpochs.Complete(Select(batch, durable: false, dropped));
+            DeliveryEpochs.Complete(EventEnvelope.Where(batch, dropped, static e => !e.Durable));
 
             // Dropped for good (QoS0 is never retried): the pool gets them back, unless an abandoned send may still read
             // them. Only QoS1 envelopes go on below, and the release record above looks at QoS1 envelopes only.
@@ -239,7 +239,7 @@ internal sealed class EgressController
         var delay = decision.Delay;
         if (durable > 0)
         {
-            var events = durable == batch.Length ? batch : Select(batch, durable: true, durable);
+            var events = durable == batch.Length ? batch : EventEnvelope.Where(batch, durable, static e => e.Durable);
             if (decision.Class == FailureClass.Rejection)
             {
                 delay = _rejections.Isolate(events, outcome);
@@ -302,19 +302,4 @@ internal sealed class EgressController
         return count;
     }
 
-    /// <summary>The QoS1 (or QoS0) events of a batch; <paramref name="count"/> of them are known to be there.</summary>
-    private static EventEnvelope[] Select(EventEnvelope[] batch, bool durable, int count)
-    {
-        var result = new EventEnvelope[count];
-        var j = 0;
-        foreach (var e in batch)
-        {
-            if (e.Durable == durable)
-            {
-                result[j++] = e;
-            }
-        }
-
-        return result;
-    }
 }

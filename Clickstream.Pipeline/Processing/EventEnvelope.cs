@@ -179,6 +179,22 @@ internal sealed class EventEnvelope : IValueTaskSource
         Route = EventRoute.None;
     }
 
+    /// <summary>The <paramref name="count"/> envelopes of <paramref name="source"/> that <paramref name="keep"/> keeps (known to be that many), in order.</summary>
+    public static EventEnvelope[] Where(EventEnvelope[] source, int count, Func<EventEnvelope, bool> keep)
+    {
+        var kept = new EventEnvelope[count];
+        var j = 0;
+        foreach (var envelope in source)
+        {
+            if (keep(envelope))
+            {
+                kept[j++] = envelope;
+            }
+        }
+
+        return kept;
+    }
+
     /// <summary>The token for the caller's await of a QoS1 commit.</summary>
     public short Version => _commit.Version;
 

@@ -90,30 +90,15 @@ internal sealed class EventProcessor
         var messages = new List<FlowMessage>(2);
         if (instant > 0)
         {
-            messages.Add(FlowMessage.Instant(Select(chunk, EventRoute.Scheduler, instant)));
+            messages.Add(FlowMessage.Instant(EventEnvelope.Where(chunk, instant, static e => e.Route == EventRoute.Scheduler)));
         }
 
         if (toStore > 0)
         {
-            messages.Add(FlowMessage.ToStore(Select(chunk, EventRoute.Store, toStore)));
+            messages.Add(FlowMessage.ToStore(EventEnvelope.Where(chunk, toStore, static e => e.Route == EventRoute.Store)));
         }
 
         return messages;
-    }
-
-    private static EventEnvelope[] Select(EventEnvelope[] chunk, EventRoute route, int count)
-    {
-        var selected = new EventEnvelope[count];
-        var j = 0;
-        foreach (var envelope in chunk)
-        {
-            if (envelope.Route == route)
-            {
-                selected[j++] = envelope;
-            }
-        }
-
-        return selected;
     }
 
     private void Stamp(EventEnvelope envelope)
