@@ -17,6 +17,9 @@ internal sealed class BaselineResults
     /// <summary>The baseline's git commit (short), or null when its folder is not in a git work tree.</summary>
     public string? Commit { get; init; }
 
+    /// <summary>This build's commit, read when the run starts (the work tree may move on meanwhile).</summary>
+    public string? AfterCommit { get; init; }
+
     /// <summary>The baseline's runs of <see cref="Contenders"/> <c>pipeline-qos0</c> and <c>pipeline-qos1</c>.</summary>
     public List<Measurement> Delivery { get; } = [];
 
@@ -56,7 +59,7 @@ internal static class Baseline
             throw new InvalidOperationException($"The baseline {assembly} does not run as this suite's child process: {e.Message}", e);
         }
 
-        return new BaselineResults { Assembly = assembly, Commit = Commit(Path.GetDirectoryName(assembly)!) };
+        return new BaselineResults { Assembly = assembly, Commit = Commit(Path.GetDirectoryName(assembly)!), AfterCommit = Commit(AppContext.BaseDirectory) };
     }
 
     /// <summary>The short commit of the work tree holding <paramref name="folder"/>, "+ changes" when it has uncommitted ones.</summary>

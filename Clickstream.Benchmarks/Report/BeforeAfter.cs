@@ -25,11 +25,10 @@ internal static class BeforeAfter
             return;
         }
 
-        var afterCommit = Baseline.Commit(AppContext.BaseDirectory);
         md.AppendLine(Heading);
         md.AppendLine();
         md.AppendLine(Invariant($"- **Before**: `{baseline.Assembly}`{(baseline.Commit is null ? string.Empty : $" (commit {baseline.Commit})")}"));
-        md.AppendLine(Invariant($"- **After**: this build, `{typeof(BeforeAfter).Assembly.Location}`{(afterCommit is null ? string.Empty : $" (commit {afterCommit})")}"));
+        md.AppendLine(Invariant($"- **After**: this build, `{typeof(BeforeAfter).Assembly.Location}`{(baseline.AfterCommit is null ? string.Empty : $" (commit {baseline.AfterCommit})")}"));
         md.AppendLine();
         md.AppendLine("Both in this run: the baseline's `pipeline-qos0` and `pipeline-qos1` children ran against the same stub, alternated with");
         md.AppendLine("this build's (which of the two goes first switches every run), medians of as many runs; the ratios to OpenTelemetry and");
