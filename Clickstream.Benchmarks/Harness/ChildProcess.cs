@@ -15,21 +15,18 @@ internal static class ChildProcess
     public const string Command = "child";
     private const string Ready = "READY";
 
-    /// <summary>Parent side: runs the child to its end and returns its measurement; <paramref name="onReady"/> is given the child's pid.</summary>
+    /// <summary>
+    /// Parent side: runs the child to its end and returns its measurement; <paramref name="onReady"/> is given the child's
+    /// pid. With <paramref name="assembly"/> (another build's <c>Clickstream.Benchmarks.dll</c>, a baseline) the child is
+    /// that build's program instead of this one: the same protocol, its own pipeline.
+    /// </summary>
     public static async Task<Measurement> RunAsync(
-        string contender, int events, StubAddresses stub, string? folder = null, Func<int, Task>? onReady = null, TimeSpan? timeout = null)
+        string contender, int events, StubAddresses stub, string? folder = null, Func<int, Task>? onReady = null, TimeSpan? timeout = null, string? assembly = null)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ChildProcess).Assembly.Location);
-        }
-
+        var start = StartInfo(assembly);
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        var name = assembly is null ? contender : "before " + contender;
         foreach (var argument in (string[])[Command, contender, events.ToString(CultureInfo.InvariantCulture), folder ?? "-", onReady is null ? "go" : "wait", .. stub.ToArguments()])
         {
             start.ArgumentList.Add(argument);
@@ -54,7 +51,7 @@ internal static class ChildProcess
                 }
                 else
                 {
-                    Console.WriteLine($"  [{contender}] {line}");
+                    Console.WriteLine($"  [{name}] {line}");
                 }
             }
 
@@ -63,11 +60,30 @@ internal static class ChildProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{contender} with {events} events did not finish within {timeout ?? TimeSpan.FromMinutes(10)}.");
+            throw new TimeoutException($"{name} with {events} events did not finish within {timeout ?? TimeSpan.FromMinutes(10)}.");
         }
 
         // The parent checks the delivered count: a drain that did not finish is still a result to report.
-        return measurement ?? throw new InvalidOperationException($"{contender} failed in its child process (exit code {process.ExitCode}).");
+        return measurement is not null && measurement.Contender == contender
+            ? measurement
+            : throw new InvalidOperationException($"{name} failed in its child process {start.FileName} {string.Join(' ', start.ArgumentList)} (exit code {process.ExitCode}).");
+    }
+
+    /// <summary>
+    /// Starts this program, or the program at <paramref name="assembly"/>: with the running host when it is <c>dotnet</c>
+    /// (the running assembly is then its first argument), with <c>dotnet</c> for another build (its apphost may be absent).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string? assembly = null)
+    {
+        var host = Environment.ProcessPath!;
+        var hostIsDotnet = Path.GetFileNameWithoutExtension(host) == "dotnet";
+        var start = new ProcessStartInfo(assembly is null || hostIsDotnet ? host : "dotnet") { UseShellExecute = false };
+        if (assembly is not null || hostIsDotnet)
+        {
+            start.ArgumentList.Add(assembly ?? typeof(ChildProcess).Assembly.Location);
+        }
+
+        return start;
     }
 
     /// <summary>Child side: <c>args</c> without the leading <see cref="Command"/>.</summary>

@@ -31,7 +31,13 @@ internal sealed record Measurement(
             return false;
         }
 
+        // Another build's child (a baseline) may print another layout: not a measurement, rather than an exception.
         var f = line[Prefix.Length..].Split(' ');
+        if (f.Length != 12)
+        {
+            return false;
+        }
+
         var c = CultureInfo.InvariantCulture;
         measurement = new Measurement(
             f[0], long.Parse(f[1], c), double.Parse(f[2], c), long.Parse(f[3], c), int.Parse(f[4], c), int.Parse(f[5], c), int.Parse(f[6], c), long.Parse(f[7], c), double.Parse(f[8], c), double.Parse(f[9], c), double.Parse(f[10], c), double.Parse(f[11], c));

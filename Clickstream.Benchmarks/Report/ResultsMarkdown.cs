@@ -23,6 +23,12 @@ internal static class ResultsMarkdown
         var md = new StringBuilder();
         var targets = new List<(string Target, string Measured, bool? Met)>();
         Header(md, results);
+        BeforeAfter.Write(md, results);
+        if (results.Baseline is { } baseline)
+        {
+            problems.AddRange(BeforeAfter.Problems(baseline));
+        }
+
         DeliveryTable(md, delivery, targets);
         CallerCostTable(md, results.CallerCost, targets);
         IngestTable(md, results.Ingest, targets);
@@ -68,9 +74,15 @@ internal static class ResultsMarkdown
     private const string SummaryStart = "<!-- benchmark summary: written by `Clickstream.Benchmarks -- report` -->";
     private const string SummaryEnd = "<!-- end of benchmark summary -->";
 
-    /// <summary>The files a run must have written to <paramref name="output"/>, if missing or empty.</summary>
-    public static IEnumerable<string> Missing(string output)
+    /// <summary>The files a run must have written to <paramref name="output"/> (and the before / after section, with a baseline), if missing or empty.</summary>
+    public static IEnumerable<string> Missing(string output, bool baseline = false)
     {
+        var report = Path.Combine(output, FileName);
+        if (baseline && File.Exists(report) && !File.ReadAllText(report).Contains(BeforeAfter.Heading, StringComparison.Ordinal))
+        {
+            yield return $"{report} has no '{BeforeAfter.Heading}' section.";
+        }
+
         foreach (var file in (string[])[FileName, E2eChart.RelativePath])
         {
             var path = Path.Combine(output, file);

@@ -4,7 +4,8 @@ namespace Clickstream.Benchmarks.Report;
 
 /// <summary>
 /// <c>report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER]
-/// [--only PART,...]</c>: the sizes of the suite's runs, and which parts run (all by default). The defaults keep the whole suite within about 15 minutes on a 2-core machine;
+/// [--only PART,...] [--baseline PATH]</c>: the sizes of the suite's runs, which parts run (all by default), and another build to
+/// compare with. The defaults keep the whole suite within about 15 minutes on a 2-core machine;
 /// <c>--smoke</c> makes every run tiny (BenchmarkDotNet's dry job, in process) and writes to a temp folder, for CI.
 /// </summary>
 internal sealed record SuiteOptions
@@ -31,6 +32,12 @@ internal sealed record SuiteOptions
 
     /// <summary>The parts to run (<see cref="Parts"/>), or null for all: to iterate on one part (the report leaves the others "not run").</summary>
     public IReadOnlySet<string>? Only { get; init; }
+
+    /// <summary>
+    /// Another build's <c>Clickstream.Benchmarks.dll</c> (an earlier commit built in Release in another worktree), or null:
+    /// its pipeline contenders, backlog and BenchmarkDotNet classes run in the same run, for the "Before / after" table.
+    /// </summary>
+    public string? Baseline { get; init; }
 
     /// <summary>The parts of the suite, for <c>--only</c>.</summary>
     public static readonly string[] Parts = ["delivery", "profiles", "backlog", "benchmarks"];
@@ -64,12 +71,21 @@ internal sealed record SuiteOptions
                 "--profile-events" => options with { ProfileEvents = Next() },
                 "--output" when i + 1 < args.Length => options with { Output = args[i + 1] },
                 "--only" when i + 1 < args.Length => options with { Only = ParseParts(args[i + 1]) },
-                _ when i > 0 && args[i - 1] is "--events" or "--runs" or "--transport-events" or "--backlog" or "--profile-events" or "--output" or "--only" => options,
-                _ => throw new ArgumentException($"Unknown report argument '{args[i]}'. Usage: report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER] [--only {string.Join(',', Parts)}]"),
+                "--baseline" when i + 1 < args.Length => options with { Baseline = ParseBaseline(args[i + 1]) },
+                _ when i > 0 && args[i - 1] is "--events" or "--runs" or "--transport-events" or "--backlog" or "--profile-events" or "--output" or "--only" or "--baseline" => options,
+                _ => throw new ArgumentException($"Unknown report argument '{args[i]}'. Usage: report [--smoke] [--events N] [--runs N] [--transport-events N] [--backlog N] [--profile-events N] [--output FOLDER] [--only {string.Join(',', Parts)}] [--baseline PATH/Clickstream.Benchmarks.dll]"),
             };
         }
 
         return options;
+    }
+
+    private static string ParseBaseline(string value)
+    {
+        var path = Path.GetFullPath(value);
+        return File.Exists(path) && Path.GetExtension(path) == ".dll"
+            ? path
+            : throw new ArgumentException($"--baseline: '{value}' is not a built Clickstream.Benchmarks.dll (build the other worktree with `dotnet build -c Release Clickstream.Benchmarks`).");
     }
 
     private static HashSet<string> ParseParts(string value)

@@ -31,6 +31,9 @@ internal sealed class SuiteResults
 
     public List<BenchmarkRow> Ingest { get; } = [];
 
+    /// <summary>With <c>--baseline</c>: what the other build measured in this run.</summary>
+    public BaselineResults? Baseline { get; set; }
+
     /// <summary>What went wrong while measuring (a benchmark that failed to run).</summary>
     public List<string> Problems { get; } = [];
 

@@ -27,6 +27,21 @@ internal static class SuiteRunner
 
         await using (var stub = await StubProcess.StartAsync())
         {
+            if (options.Baseline is { } assembly)
+            {
+                try
+                {
+                    results.Baseline = await Baseline.CheckAsync(assembly, stub.Addresses);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine($"error: {e.Message}");
+                    return 2;
+                }
+
+                Console.WriteLine($"before: {assembly} (commit {results.Baseline.Commit ?? "unknown"}) runs as a child of this suite.");
+            }
+
             if (options.Includes("delivery"))
             {
                 await RunDeliveryAsync(stub.Addresses, options, results);
@@ -46,6 +61,10 @@ internal static class SuiteRunner
         if (options.Includes("benchmarks"))
         {
             RunBenchmarkDotNet(options, results);
+            if (results.Baseline is { } baseline)
+            {
+                await Baseline.RunBenchmarkDotNetAsync(baseline, options, results.Problems);
+            }
         }
 
         results.Duration = clock.Elapsed;
@@ -60,7 +79,7 @@ internal static class SuiteRunner
         if (options.Smoke && options.Output is null)
         {
             // The smoke run proves that the report and the chart are written; nobody reads them.
-            problems.AddRange(ResultsMarkdown.Missing(output));
+            problems.AddRange(ResultsMarkdown.Missing(output, baseline: results.Baseline is not null));
             Directory.Delete(output, recursive: true);
         }
 
@@ -73,7 +92,19 @@ internal static class SuiteRunner
         {
             foreach (var contender in Contenders.Delivery)
             {
-                results.Delivery.Add(await MeasureAsync(contender, options.Events, stub, $"run {run}/{options.Runs}"));
+                var label = $"run {run}/{options.Runs}";
+                if (results.Baseline is not { } baseline || Array.IndexOf(Baseline.Delivery, contender) < 0)
+                {
+                    results.Delivery.Add(await MeasureAsync(contender, options.Events, stub, label));
+                    continue;
+                }
+
+                // Before and after back to back, the first of the two switching every run: neither gets the quieter slot.
+                foreach (var before in run % 2 == 1 ? (bool[])[true, false] : [false, true])
+                {
+                    var measurement = await MeasureAsync(contender, options.Events, stub, label, before ? baseline.Assembly : null);
+                    (before ? baseline.Delivery : results.Delivery).Add(measurement);
+                }
             }
 
             foreach (var contender in Contenders.Transports)
@@ -83,10 +114,10 @@ internal static class SuiteRunner
         }
     }
 
-    private static async Task<Measurement> MeasureAsync(string contender, int events, StubAddresses stub, string label)
+    private static async Task<Measurement> MeasureAsync(string contender, int events, StubAddresses stub, string label, string? baseline = null)
     {
-        var measurement = await ChildProcess.RunAsync(contender, events, stub);
-        Console.WriteLine($"{label} {contender,-22} {measurement.EventsPerSecond,12:N0} events/s {measurement.BytesPerEvent,8:N0} B/event {measurement.CpuMicrosecondsPerEvent,6:N2} CPU us/event  gen0/1/2 {measurement.Gen0}/{measurement.Gen1}/{measurement.Gen2}  delivered {measurement.Delivered:N0}/{measurement.Events:N0}");
+        var measurement = await ChildProcess.RunAsync(contender, events, stub, assembly: baseline);
+        Console.WriteLine($"{label} {(baseline is null ? "after " : "before")} {contender,-22} {measurement.EventsPerSecond,12:N0} events/s {measurement.BytesPerEvent,8:N0} B/event {measurement.CpuMicrosecondsPerEvent,6:N2} CPU us/event  gen0/1/2 {measurement.Gen0}/{measurement.Gen1}/{measurement.Gen2}  delivered {measurement.Delivered:N0}/{measurement.Events:N0}");
         return measurement;
     }
 
@@ -136,13 +167,25 @@ internal static class SuiteRunner
 
     private static async Task RunBacklogAsync(StubAddresses stub, SuiteOptions options, SuiteResults results)
     {
+        (results.BacklogWrite, results.BacklogDrain) = await RunBacklogAsync(stub, options, baseline: null);
+        if (results.Baseline is { } baseline)
+        {
+            (baseline.BacklogWrite, baseline.BacklogDrain) = await RunBacklogAsync(stub, options, baseline.Assembly);
+        }
+    }
+
+    /// <summary>Writes and drains a backlog in a folder of its own, with this build's children or <paramref name="baseline"/>'s.</summary>
+    private static async Task<(Measurement Write, Measurement Drain)> RunBacklogAsync(StubAddresses stub, SuiteOptions options, string? baseline)
+    {
+        var who = baseline is null ? "backlog" : "before backlog";
         var folder = Directory.CreateTempSubdirectory("clickstream-backlog-");
         try
         {
-            results.BacklogWrite = await ChildProcess.RunAsync(Contenders.BacklogWrite, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10));
-            Console.WriteLine($"backlog: {results.BacklogWrite.Delivered:N0} events stored in {results.BacklogWrite.Seconds:F1} s");
-            results.BacklogDrain = await ChildProcess.RunAsync(Contenders.BacklogDrain, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10));
-            Console.WriteLine($"backlog: {results.BacklogDrain.Delivered:N0} of {results.BacklogDrain.Events:N0} drained in {results.BacklogDrain.Seconds:F1} s, peak working set {results.BacklogDrain.PeakWorkingSetMB:F0} MB");
+            var write = await ChildProcess.RunAsync(Contenders.BacklogWrite, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10), assembly: baseline);
+            Console.WriteLine($"{who}: {write.Delivered:N0} events stored in {write.Seconds:F1} s");
+            var drain = await ChildProcess.RunAsync(Contenders.BacklogDrain, options.BacklogEvents, stub, folder.FullName, timeout: TimeSpan.FromMinutes(10), assembly: baseline);
+            Console.WriteLine($"{who}: {drain.Delivered:N0} of {drain.Events:N0} drained in {drain.Seconds:F1} s, peak working set {drain.PeakWorkingSetMB:F0} MB");
+            return (write, drain);
         }
         finally
         {
