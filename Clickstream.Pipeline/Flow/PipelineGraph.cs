@@ -28,6 +28,8 @@ namespace Clickstream.Pipeline.Flow;
 /// </summary>
 /// <remarks>
 /// Messages carry chunks of events, never one event: each block takes a lock per message, and a chunk spreads it.
+/// The processor and the store stage run inline (<see cref="InlineTaskScheduler"/>) on the pump's thread: a chunk goes
+/// from the channel to the store's queue with no thread-pool hop, as many hops as a QoS1 commit had before the blocks.
 /// The store stage hands each chunk to the store's own writer thread: LiteDB transactions belong to the thread that
 /// began them, and one thread doing every write also orders commits, acks and evictions without a lock.
 /// </remarks>
@@ -59,7 +61,7 @@ internal sealed class PipelineGraph
         _egress = egress;
         _logger = logger;
         _ingress = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions { SingleReader = true });
-        _store = new ActionBlock<FlowMessage>(message => store.Enqueue(message.Events));
+        _store = new ActionBlock<FlowMessage>(message => store.Enqueue(message.Events), new ExecutionDataflowBlockOptions { TaskScheduler = InlineTaskScheduler.Instance });
 
         var propagate = new DataflowLinkOptions { PropagateCompletion = true };
         processor.Output.LinkTo(_store, propagate, static m => m.Kind == FlowMessageKind.ToStore);
