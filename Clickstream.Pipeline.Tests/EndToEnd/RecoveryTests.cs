@@ -56,7 +56,9 @@ public class RecoveryTests : PipelineTestBase
             var downAt = Harness.Time.GetUtcNow();
             var before = pipeline.GetStatistics();
             tracked = await TrackAsync(pipeline, 8 * BatchSize, tracked);
-            var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && s.EventsStored == tracked && PipelineHarness.NextProbeDue(pipeline) is not null);
+            // The gate closes as the third failure's outcome is known, just before that failure is counted: wait for the count too.
+            var tripped = await Harness.WaitAsync(pipeline, s => !s.IsReachable && s.EventsStored == tracked && PipelineHarness.NextProbeDue(pipeline) is not null
+                && s.BatchesFailed - before.BatchesFailed >= ReachabilityMonitor.FailuresToTrip);
             // The failures that trip the gate, plus at most the requests the other slots had in flight when it closed.
             Assert.That(
                 tripped.BatchesFailed - before.BatchesFailed,
