@@ -111,14 +111,13 @@ public sealed class ClickstreamOptions
 
     /// <summary>
     /// The most bytes of QoS1 events the store keeps, each event counted as its serialized size plus its type
-    /// plus 256 bytes for its LiteDB document and index entry. When a commit passes it, the oldest events on
-    /// disk are evicted (<see cref="ClickstreamStatistics.EventsEvictedOverCapacity"/>) until the store is 1/32
-    /// below it. The file follows this count: LiteDB's page packing makes it 0.7 to 1.2 times as large for
-    /// events of 20 bytes to 2 KB (up to 1.9 times for events just under 4 KB), plus a write-ahead log of up
-    /// to about 8 MB; a file left mostly empty is compacted. At most half of it is held in memory. Must be at
-    /// least twice <see cref="MaxEventBytes"/>. The default value is 512 MiB: about 1.1 million events of
-    /// 200 bytes, which holds a busy app's events through hours of outage and is still a size a phone or a
-    /// laptop can spare.
+    /// plus 256 bytes for the store's own overhead. When a commit passes it, the oldest events on disk are
+    /// evicted (<see cref="ClickstreamStatistics.EventsEvictedOverCapacity"/>) until the store is 1/32 below it.
+    /// The count overstates what the store's file takes per event, so the bound is conservative; beside it the
+    /// file keeps a write-ahead log of up to about 8 MB, and a file left mostly empty is compacted. At most half
+    /// of it is held in memory. Must be at least twice <see cref="MaxEventBytes"/>. The default value is
+    /// 512 MiB: about 1.1 million events of 200 bytes, which holds a busy app's events through hours of outage
+    /// and is still a size a phone or a laptop can spare.
     /// </summary>
     public long MaxStorageBytes { get; set; } = ClickstreamDefaults.MaxStorageBytes;
 
@@ -154,10 +153,10 @@ public sealed class ClickstreamOptions
     /// <summary>
     /// When true, each group commit is flushed to the storage device (fsync of the LiteDB log file) before
     /// the TrackAsync calls it holds complete, so that committed QoS1 events survive power loss and operating
-    /// system crashes, not only the process being killed. The default value is <see langword="false"/>: a
-    /// commit then survives a killed process but not power loss, and QoS1 ingest is about 10 times faster for
-    /// one caller awaiting each event and 2 times faster for many concurrent callers, whose events share a
-    /// commit (measured on a 2-core VM, <c>DurableCommitBenchmarks</c>).
+    /// system crashes, not only the process being killed. Each group commit then waits for the device: a
+    /// caller that awaits each event alone pays a device flush per event, while concurrent callers share one
+    /// per commit. The default value is <see langword="false"/>: a commit survives a killed process at once,
+    /// and power loss once the log is synced (<see cref="DiskSyncInterval"/>).
     /// </summary>
     public bool FlushCommitsToDisk { get; set; }
 

@@ -29,7 +29,8 @@ namespace Clickstream.Pipeline.Flow;
 /// <remarks>
 /// Messages carry chunks of events, never one event: each block takes a lock per message, and a chunk spreads it.
 /// The processor and the store stage run inline (<see cref="InlineTaskScheduler"/>) on the pump's thread: a chunk goes
-/// from the channel to the store's queue with no thread-pool hop, as many hops as a QoS1 commit had before the blocks.
+/// from the channel to the store's queue with no thread-pool hop, since each hop between blocks would be a dispatch on
+/// the critical path of every QoS1 commit (see ARCHITECTURE, Decisions: the graph).
 /// The store stage hands each chunk to the store's own writer thread: LiteDB transactions belong to the thread that
 /// began them, and one thread doing every write also orders commits, acks and evictions without a lock.
 /// </remarks>

@@ -103,7 +103,7 @@ internal sealed class EventProcessor
 
     private void Stamp(EventEnvelope envelope)
     {
-        // Nothing may escape: an exception would stop the drain and strand the events behind it.
+        // Nothing may escape: an exception would fault the block and strand the events behind it.
         try
         {
             if (envelope.Marker is { } marker)

@@ -30,9 +30,9 @@ internal sealed class EventTypeInfo
     public bool Durable { get; }
 
     /// <summary>
-    /// Counts one event. Called by the processor only, which runs one drain at a time: a plain increment, no
-    /// atomic operation on the event path (the processor's lock hand-over orders successive drains; readers use
-    /// <see cref="Volatile"/>).
+    /// Counts one event. Called by the processor only, which handles one chunk at a time: a plain increment, no
+    /// atomic operation on the event path (the block's hand-over from one message to the next orders successive
+    /// calls; readers use <see cref="Volatile"/>).
     /// </summary>
     public void CountTracked() => _tracked++;
 }

@@ -149,7 +149,8 @@ internal sealed class GroupCommit(StoreContext context, StoreFileGuard guard, St
             }
         }
 
-        // Before the callers are answered, as LiteDB's own checkpoint was, but after the commit: its failure is not the group's.
+        // After the commit, so that a checkpoint that fails is not the group's failure (see ARCHITECTURE, Decisions:
+        // the store checkpoints after the commit); before the callers are answered, where LiteDB's own would run.
         guard.CheckpointIfDue();
         ledger.StoredEvents += _group.Count;
         ledger.StoredBytes += bytes;

@@ -8,9 +8,9 @@ namespace Clickstream.Pipeline.Storage;
 /// Works around a LiteDB 5.0.21 defect that would crash the app's process: after a failed write (disk full),
 /// the failed transaction and the half-disposed database are left to their finalizers, and
 /// <c>TransactionService</c>'s finalizer throws ("discarded page must be writable") on the finalizer
-/// thread, which ends the process. Seen in CI after the disk-full tests. Before a database that failed is
-/// dropped, its open transactions' finalizers (and its own) are suppressed: their pages are already dropped
-/// with the engine, and nothing they would do is needed.
+/// thread, which ends the process (see ARCHITECTURE, Decisions: LiteDB's finalizers). Before a database that
+/// failed is dropped, its open transactions' finalizers (and its own) are suppressed: their pages are already
+/// dropped with the engine, and nothing they would do is needed.
 /// </summary>
 internal static class LiteDbFinalizers
 {

@@ -85,7 +85,8 @@ internal sealed class RequestLog(StoreContext context, StoreFileGuard guard, Liv
         ledger.DeletedSinceCompactionCheck |= deletedEvents > 0;
         Interlocked.Add(ref context.Counters.PendingOnDisk, -deletedEvents);
 
-        // After the commit, so that a checkpoint that fails does not undo it; before the answers, as LiteDB's own was.
+        // After the commit, so that a checkpoint that fails does not undo it; before the answers, where LiteDB's own
+        // would run.
         guard.CheckpointIfDue();
         foreach (var command in _group)
         {

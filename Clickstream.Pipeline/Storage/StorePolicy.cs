@@ -7,10 +7,11 @@ namespace Clickstream.Pipeline.Storage;
 /// and how far eviction goes, when an event has expired, and when the file is worth compacting.
 /// </summary>
 /// <remarks>
-/// Sizes are counted, not read from the file: its payload, its type, and <see cref="DocumentOverhead"/>. 256 bytes
-/// is what a 200-byte event cost with one LiteDB document per event (464 bytes per event, measured on 5.0.21);
-/// in segments (<see cref="SegmentLayout"/>) an event takes its bytes + 38, so the count overstates the file
-/// (about 0.6x for sample page views) and the bounds are conservative.
+/// Sizes are counted, not read from the file: its payload, its type, and <see cref="DocumentOverhead"/>, what an
+/// event cost in the layout of one document per event. In segments (<see cref="SegmentLayout"/>) an event takes its
+/// bytes + <see cref="SegmentLayout.EntryHeaderBytes"/>, so the count overstates the file and the bounds are
+/// conservative; the overhead stays, so that the same options never allow a larger file (the figures: ARCHITECTURE,
+/// Decisions: bounded store).
 /// </remarks>
 internal sealed class StorePolicy
 {
