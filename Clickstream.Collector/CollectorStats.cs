@@ -200,8 +200,8 @@ public sealed class CollectorStats
 
     internal void OnAccepted(SendEventRequest request, in RequestOrigin origin)
     {
-        // Hot path (hundreds of thousands of events a second): no LINQ, no closures; the per-type counter is
-        // a box updated with Interlocked, so an existing type costs one lookup and no allocation.
+        // Hot path (every accepted event, at the benchmarks' full rate): no LINQ, no closures; the per-type counter
+        // is a box updated with Interlocked, so an existing type costs one lookup and no allocation.
         foreach (Event e in request.Events)
         {
             StrongBox<long> counter = _eventsByType.GetOrAdd(e.Type, static _ => new StrongBox<long>());

@@ -63,7 +63,7 @@ internal sealed class SwitchableListener : IConnectionListener
             {
                 socket.Dispose();
 
-                // The exception Kestrel's own transport throws, so that a taken port reads as it always did.
+                // The exception Kestrel's own transport throws, so that a taken port reads the same with this listener.
                 throw e.SocketErrorCode == SocketError.AddressAlreadyInUse ? new AddressInUseException(e.Message, e) : e;
             }
 

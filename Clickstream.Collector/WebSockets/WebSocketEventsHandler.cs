@@ -145,7 +145,8 @@ internal sealed class WebSocketEventsHandler(
             do
             {
                 // The buffer only grows to hold the limit plus one byte: enough to know the message is too big, and the
-                // most a connection buffers. (The receive still takes whatever room the buffer has, as it did before.)
+                // most a connection buffers. The receive may fill all the room the buffer has, beyond the hint, so the
+                // check below is what holds the limit.
                 int room = Math.Min(ReceiveChunk, settings.MaxRequestBytes + 1 - message.WrittenCount);
                 frame = await session.Socket.ReceiveAsync(message.GetMemory(room), aborted);
                 message.Advance(frame.Count);
