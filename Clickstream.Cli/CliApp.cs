@@ -1,10 +1,10 @@
+using System.Runtime.InteropServices;
 using Clickstream.Cli.Collector;
-using Clickstream.Cli.Crash;
+using Clickstream.Cli.CommandLine;
 using Clickstream.Cli.Demo;
 using Clickstream.Cli.Inspect;
 using Clickstream.Cli.Load;
 using Spectre.Console;
-using Clickstream.Cli.CommandLine;
 using Spectre.Console.Cli;
 
 namespace Clickstream.Cli;
@@ -24,43 +24,85 @@ internal static class CliApp
     /// <param name="errors">Where errors go (standard error), so that a script's captured output stays clean.</param>
     /// <param name="cancellationToken">Ctrl+C or SIGTERM: commands stop cleanly.</param>
     /// <param name="hooks">What a test observes; none by default.</param>
-    public static Task<int> RunAsync(IEnumerable<string> args, IAnsiConsole console, IAnsiConsole errors, CancellationToken cancellationToken, CommandHooks? hooks = null)
+    public static Task<int> RunAsync(IEnumerable<string> args, IAnsiConsole console, IAnsiConsole errors, CancellationToken cancellationToken, CommandHooks? hooks = null) =>
+        RunAsync(ToolName, AddCommands, args, console, errors, cancellationToken, hooks);
+
+    /// <summary>
+    /// Runs <paramref name="args"/> against the commands <paramref name="addCommands"/> adds, with this command line's
+    /// parsing, validation and error handling. The test project's crash tool (<c>crash-test</c>) runs on it too.
+    /// </summary>
+    /// <param name="applicationName">The name the help and the usage errors show.</param>
+    /// <param name="addCommands">Adds the commands.</param>
+    /// <param name="args">The arguments, command first.</param>
+    /// <param name="console">Where commands write their output and help goes.</param>
+    /// <param name="errors">Where errors go (standard error), so that a script's captured output stays clean.</param>
+    /// <param name="cancellationToken">Ctrl+C or SIGTERM: commands stop cleanly.</param>
+    /// <param name="hooks">What a test observes; none by default.</param>
+    public static Task<int> RunAsync(
+        string applicationName,
+        Action<IConfigurator> addCommands,
+        IEnumerable<string> args,
+        IAnsiConsole console,
+        IAnsiConsole errors,
+        CancellationToken cancellationToken,
+        CommandHooks? hooks = null)
     {
         var app = new CommandApp();
         app.Configure(config =>
         {
-            config.SetApplicationName(ToolName);
+            config.SetApplicationName(applicationName);
             config.ConfigureConsole(console);
             config.UseStrictParsing();
             config.CancellationExitCode(ExitCodes.Cancelled);
             config.Settings.Registrar.RegisterInstance<IAnsiConsole>(console);
             config.Settings.Registrar.RegisterInstance(hooks ?? new CommandHooks());
-            config.SetExceptionHandler((exception, _) => HandleError(exception, args, errors));
-
-            config.AddCommand<DemoCommand>("demo")
-                .WithDescription("Track QoS0 and QoS1 sample events through a pipeline to an embedded collector and report the counters.")
-                .WithExample("demo", "--events", "10000", "--transport", "grpc");
-            config.AddCommand<CollectorCommand>("collector")
-                .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
-                .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
-                .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
-            config.AddCommand<LoadCommand>("load")
-                .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
-                .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
-            config.AddCommand<InspectCommand>("inspect")
-                .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
-                .WithExample("inspect", "clickstream/events.db", "--json");
-            config.AddCommand<CrashTestCommand>("crash-test")
-                .WithDescription("Kill child processes tracking QoS1 events at random points (SIGKILL) and check that every acknowledged event arrives.");
-            config.AddCommand<CrashChildCommand>(CrashChildCommand.CommandName)
-                .WithDescription("(diagnostics) The child process of crash-test: tracks numbered QoS1 events and prints each acknowledged number.")
-                .IsHidden();
+            config.SetExceptionHandler((exception, _) => HandleError(applicationName, exception, args, errors));
+            addCommands(config);
         });
 
         return app.RunAsync(args, cancellationToken);
     }
 
-    private static int HandleError(Exception exception, IEnumerable<string> args, IAnsiConsole errors)
+    /// <summary>
+    /// A process's whole run: <paramref name="run"/> gets the standard output and standard error consoles and a token
+    /// that the first Ctrl+C or SIGTERM cancels; returns its exit code.
+    /// </summary>
+    public static async Task<int> RunProcessAsync(Func<IAnsiConsole, IAnsiConsole, CancellationToken, Task<int>> run)
+    {
+        using var cancellation = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            // The first Ctrl+C or SIGTERM stops the command cleanly (flush cut short, temp files removed, the collector
+            // stopped); a second one ends the process at once.
+            context.Cancel = !cancellation.IsCancellationRequested;
+            cancellation.Cancel();
+        }
+
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+
+        var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return await run(AnsiConsole.Console, errors, cancellation.Token);
+    }
+
+    private static void AddCommands(IConfigurator config)
+    {
+        config.AddCommand<DemoCommand>("demo")
+            .WithDescription("Track QoS0 and QoS1 sample events through a pipeline to an embedded collector and report the counters.")
+            .WithExample("demo", "--events", "10000", "--transport", "grpc");
+        config.AddCommand<CollectorCommand>("collector")
+            .WithDescription("Run the Raccoon-compatible collector until Ctrl+C, with a live summary and optional NDJSON of every event.")
+            .WithExample("collector", "--port", "8080", "--ndjson", "events.ndjson")
+            .WithExample("collector", "--port", "8080", "--fail-rate", "0.1", "--fail-status", "503");
+        config.AddCommand<LoadCommand>("load")
+            .WithDescription("Drive a running collector with the pipeline at a fixed rate; report throughput, latency percentiles and failures.")
+            .WithExample("load", "--endpoint", "http://127.0.0.1:8080/api/v1/events", "--events", "100000", "--rate", "20000");
+        config.AddCommand<InspectCommand>("inspect")
+            .WithDescription("Show what a pipeline's LiteDB store file holds (read from a copy: the file is never modified).")
+            .WithExample("inspect", "clickstream/events.db", "--json");
+    }
+
+    private static int HandleError(string applicationName, Exception exception, IEnumerable<string> args, IAnsiConsole errors)
     {
         switch (exception)
         {
@@ -85,7 +127,7 @@ internal static class CliApp
                 }
 
                 var command = UsageHints.CommandOf(usage, args);
-                errors.WriteLine($"Run '{ToolName} {(command is null ? "" : command + " ")}--help' for usage.");
+                errors.WriteLine($"Run '{applicationName} {(command is null ? "" : command + " ")}--help' for usage.");
                 return ExitCodes.Usage;
             default:
                 // A failure the command did not expect: one readable report instead of an unhandled-exception abort.

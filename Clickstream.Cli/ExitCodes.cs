@@ -6,7 +6,7 @@ internal static class ExitCodes
     /// <summary>The command did what it was asked.</summary>
     public const int Success = 0;
 
-    /// <summary>The command ran and found a failure: events not delivered or acknowledged, a crash test that lost events.</summary>
+    /// <summary>The command ran and found a failure: events not delivered or acknowledged, a crash test (the test project's <c>crash-test</c>) that lost events.</summary>
     public const int Failure = 1;
 
     /// <summary>Unknown command, unknown option, or a bad option value (the message names the option): nothing was run.</summary>

@@ -1,5 +1,6 @@
 using Clickstream.Cli;
 using Clickstream.Pipeline.Tests.Support;
+using Spectre.Console;
 using Spectre.Console.Testing;
 
 namespace Clickstream.Pipeline.Tests.Cli;
@@ -16,7 +17,14 @@ internal sealed record CliResult(int ExitCode, string Output, string Errors);
 /// </summary>
 internal static class CliRunner
 {
-    public static async Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default, CommandHooks? hooks = null, bool interactive = false)
+    public static Task<CliResult> RunAsync(string[] args, CancellationToken cancellationToken = default, CommandHooks? hooks = null, bool interactive = false) =>
+        RunAsync((output, errors, guard) => CliApp.RunAsync(args, output, errors, guard, hooks), cancellationToken, interactive);
+
+    /// <summary>Runs this project's own command line (<see cref="Program"/>: <c>crash-test</c>, <c>crash-child</c>) in-proc.</summary>
+    public static Task<CliResult> RunTestToolAsync(string[] args) =>
+        RunAsync((output, errors, guard) => Program.RunAsync(args, output, errors, guard), cancellationToken: default, interactive: false);
+
+    private static async Task<CliResult> RunAsync(Func<IAnsiConsole, IAnsiConsole, CancellationToken, Task<int>> run, CancellationToken cancellationToken, bool interactive)
     {
         using var output = new TestConsole().Width(250);
         if (interactive)
@@ -27,7 +35,7 @@ internal static class CliRunner
 
         using var errors = new TestConsole().Width(250);
         var guard = cancellationToken.CanBeCanceled ? cancellationToken : Timeouts.Guard(120);
-        var exitCode = await CliApp.RunAsync(args, output, errors, guard, hooks);
+        var exitCode = await run(output, errors, guard);
         return new CliResult(exitCode, output.Output, errors.Output);
     }
 }

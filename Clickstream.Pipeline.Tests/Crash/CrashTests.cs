@@ -1,16 +1,16 @@
-using Clickstream.Cli.Crash;
 using Clickstream.Pipeline.Tests.Support;
 
 namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
-/// The crash proof: child processes (<c>clickstream crash-child</c>) track numbered QoS1 events and print each
-/// number once its TrackAsync completed; each is killed with SIGKILL at a random point of its work, the next
-/// one reopens the same store, and a last one flushes. Every printed number must reach the collector, except
-/// those the children's stores printed as evicted: the children run with a small MaxStoredEvents, lowered
+/// The crash proof: child processes (<c>crash-child</c>, this assembly run by <c>dotnet</c>) track numbered QoS1
+/// events and print each number once its TrackAsync completed; each is killed with SIGKILL at a random point of its
+/// work, the next one reopens the same store, and a last one flushes. Every printed number must reach the collector,
+/// except those the children's stores printed as evicted: the children run with a small MaxStoredEvents, lowered
 /// compaction thresholds and one injected write failure each, so that eviction, compaction and a failed write
 /// happen among the kills.
-/// The loop is <see cref="CrashHarness"/>, shared with <c>clickstream crash-test --kills 200</c> for long runs.
+/// The loop is <see cref="CrashHarness"/>, shared with <c>crash-test --kills 200</c> (see <see cref="Program"/>) for
+/// long runs.
 /// </summary>
 /// <remarks>
 /// No sleep and no timing assertion: each kill is triggered by the child's own output, and where it lands

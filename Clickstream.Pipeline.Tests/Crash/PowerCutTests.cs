@@ -1,4 +1,3 @@
-using Clickstream.Cli.Crash;
 using Clickstream.Pipeline.Tests.Support;
 using Clickstream.Samples;
 
@@ -15,7 +14,7 @@ namespace Clickstream.Pipeline.Tests.Crash;
 /// LazyFS is built once from <c>shared/tools/lazyfs/build.sh</c> (beside the repository checkout, read-only) into
 /// a folder under the temp folder; the build installs its Debian packages when they are missing. It needs root
 /// and <c>/dev/fuse</c>, which CI has: only their absence skips these tests. Every mount is unmounted by the
-/// harness's disposal, whatever the outcome. <c>clickstream crash-test --power-cuts 200</c> is the long run.
+/// harness's disposal, whatever the outcome. <c>crash-test --power-cuts 200</c> (see <see cref="Program"/>) is the long run.
 /// </remarks>
 [Category("Crash")]
 [NonParallelizable]

@@ -1,16 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Clickstream.Cli.Crash;
 using Clickstream.Collector;
 using Clickstream.Pipeline.Storage;
+using Clickstream.Pipeline.Tests.Crash;
 using Clickstream.Pipeline.Tests.Support;
 
 namespace Clickstream.Pipeline.Tests.Storage;
 
 /// <summary>
 /// The order in which the store's writes reach the device (issue 16), read from the system calls of a real
-/// process: a <c>clickstream crash-child</c> run under <c>strace</c> creates a store, commits past several
+/// process: a <c>crash-child</c> (this assembly) run under <c>strace</c> creates a store, commits past several
 /// checkpoints and compacts, and the trace must show each sync where the design puts it. LazyFS (Crash/PowerCutTests)
 /// proves the data file's syncs, but it applies folder entries and truncations to its backing folder at once, so
 /// the log's sync after it is emptied and the folder syncs would pass there without their fixes; here they cannot.

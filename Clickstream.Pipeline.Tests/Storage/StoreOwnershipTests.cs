@@ -1,6 +1,6 @@
-using Clickstream.Cli.Crash;
 using Clickstream.Collector;
 using Clickstream.Pipeline.Storage;
+using Clickstream.Pipeline.Tests.Crash;
 using Clickstream.Pipeline.Tests.Support;
 
 namespace Clickstream.Pipeline.Tests.Storage;

@@ -1,4 +1,4 @@
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>What <see cref="CrashHarness"/> runs: how many kills, where, and the children's pipeline options.</summary>
 internal sealed record CrashSettings
@@ -22,8 +22,8 @@ internal sealed record CrashSettings
     public int ConcurrentRequests { get; init; } = 4;
 
     /// <summary>
-    /// The built <c>clickstream.dll</c> to run with <c>dotnet</c>. The default value is this assembly's own file, which
-    /// is also where a project referencing Clickstream.Cli gets its copy, next to its runtimeconfig.
+    /// The built assembly whose entry point runs <c>crash-child</c>, run with <c>dotnet</c>. The default value is this
+    /// assembly's own file (Clickstream.Pipeline.Tests.dll), next to its runtimeconfig.
     /// </summary>
     public string ChildAssembly { get; init; } = typeof(CrashHarness).Assembly.Location;
 

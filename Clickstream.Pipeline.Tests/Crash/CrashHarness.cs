@@ -3,7 +3,7 @@ using System.Globalization;
 using Clickstream.Collector;
 using Clickstream.Samples;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// The crash test, shared by the NUnit test (CI, 20 kills) and <c>crash-test</c> (long runs): a real collector

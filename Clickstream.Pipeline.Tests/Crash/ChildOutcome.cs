@@ -1,4 +1,4 @@
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>What one child process did, as its output and exit tell.</summary>
 /// <param name="Numbers">The event numbers it reported, in the order written (each one a completed TrackAsync).</param>

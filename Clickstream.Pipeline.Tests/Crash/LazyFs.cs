@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// LazyFS (dsrhaslab/lazyfs, a FUSE file system that keeps every unsynced write in its own cache and drops them

@@ -1,7 +1,8 @@
 using System.Globalization;
+using Clickstream.Cli;
 using Spectre.Console;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary><c>crash-test --power-cuts</c>: finds (or builds) LazyFS, and reports what the cuts cost.</summary>
 internal static class PowerCuts

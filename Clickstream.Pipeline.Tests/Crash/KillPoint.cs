@@ -1,4 +1,4 @@
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>The line of the child's output after which the harness kills it.</summary>
 internal enum KillPhase

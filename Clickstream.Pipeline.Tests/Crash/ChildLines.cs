@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// The crash child's standard output: one ASCII line per fact, each written by one <c>write</c> call and so

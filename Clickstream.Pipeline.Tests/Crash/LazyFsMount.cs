@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// A LazyFS mount for the power-cut test: files written under <see cref="Folder"/> reach <see cref="BackingFolder"/>

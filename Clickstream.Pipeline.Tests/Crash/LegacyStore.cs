@@ -4,7 +4,7 @@ using Clickstream.Samples;
 using Google.Protobuf;
 using LiteDB;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// Writes a store of the legacy layout (one document per event, no format version), as a version before segments

@@ -1,6 +1,6 @@
 using Clickstream.Pipeline.Storage;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// The crash child's store files with one injected write failure: once <see cref="Arm"/>ed, the

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// The crash child's log: warnings and errors, one line each, to standard error, which the harness keeps. When a

@@ -1,19 +1,21 @@
 using System.ComponentModel;
+using Clickstream.Cli;
 using Clickstream.Cli.CommandLine;
-using Clickstream.Pipeline;
 using Clickstream.Pipeline.Storage;
 using Clickstream.Samples;
 using Spectre.Console;
 using Spectre.Console.Cli;
+// NUnit has a DescriptionAttribute too (global using); Spectre reads the ComponentModel one.
+using DescriptionAttribute = System.ComponentModel.DescriptionAttribute;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// <c>crash-child</c>: the process that <see cref="CrashHarness"/> starts and kills. It tracks QoS1 purchases
 /// numbered from <c>--from</c> (the number is the event's <c>OrderId</c>, <c>o-&lt;n&gt;</c>) from several
 /// producers, and writes each number to standard output once its <c>TrackAsync</c> completed (see
 /// <see cref="ChildLines"/>). With <c>--flush</c> it only opens the store (which sends what earlier children
-/// left in it), flushes and exits. Listed in the help as a diagnostics command; not meant to be run by hand.
+/// left in it), flushes and exits. Hidden from the help: not meant to be run by hand.
 /// </summary>
 internal sealed class CrashChildCommand : AsyncCommand<CrashChildCommand.Settings>
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>A reported event the collector never received, and where in the run it was reported.</summary>
 /// <param name="Number">The event's number.</param>

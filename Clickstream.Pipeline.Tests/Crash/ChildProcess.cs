@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
-/// Runs one <c>crash-child</c> as a separate OS process (<c>dotnet clickstream.dll crash-child ...</c>, the
+/// Runs one <c>crash-child</c> as a separate OS process (<c>dotnet Clickstream.Pipeline.Tests.dll crash-child ...</c>, the
 /// already-built assembly, never <c>dotnet run</c>), reads its lines as they come and kills it with SIGKILL at
 /// its <see cref="KillPoint"/>.
 /// </summary>

@@ -1,4 +1,4 @@
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>The crash test could not run as planned (a child failed to start or died on its own): not a verdict on delivery.</summary>
 internal sealed class CrashHarnessException : Exception

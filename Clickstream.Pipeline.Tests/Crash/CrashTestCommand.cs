@@ -1,9 +1,12 @@
 using System.ComponentModel;
+using Clickstream.Cli;
 using Clickstream.Cli.CommandLine;
 using Spectre.Console;
 using Spectre.Console.Cli;
+// NUnit has a DescriptionAttribute too (global using); Spectre reads the ComponentModel one.
+using DescriptionAttribute = System.ComponentModel.DescriptionAttribute;
 
-namespace Clickstream.Cli.Crash;
+namespace Clickstream.Pipeline.Tests.Crash;
 
 /// <summary>
 /// <c>crash-test</c>: the crash test of the test suite, as long as asked (<c>--kills 200</c>). Kills
