@@ -3,7 +3,7 @@ using Clickstream.Pipeline.Storage;
 namespace Clickstream.Pipeline;
 
 /// <summary>
-/// What tests and the crash test (<c>clickstream crash-child</c>) substitute inside a pipeline to inject faults or
+/// What tests and the crash test (the test project's <c>crash-child</c>) substitute inside a pipeline to inject faults or
 /// to fix its randomness: not options, so nothing public reaches them. Given to the internal
 /// <c>ClickstreamPipeline.Create</c> overload; <see cref="PipelineSettings"/> copies them with the options.
 /// </summary>

@@ -35,13 +35,6 @@ public static class RaccoonJson
     /// <summary>The content type Raccoon maps to this codec (compared exactly, parameters are not allowed).</summary>
     public const string ContentType = "application/json";
 
-    private static readonly JsonReaderOptions ReaderOptions = new()
-    {
-        AllowTrailingCommas = false,
-        CommentHandling = JsonCommentHandling.Disallow,
-        MaxDepth = RaccoonJsonContext.Default.Options.MaxDepth,
-    };
-
     /// <summary>Writes <paramref name="request"/> as Raccoon JSON to <paramref name="output"/>.</summary>
     /// <param name="request">The request to write.</param>
     /// <param name="output">Where the UTF-8 JSON goes.</param>
@@ -78,6 +71,7 @@ public static class RaccoonJson
     public static void WriteResponse(SendEventResponse response, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(response);
+        // Go's json.Marshal writes map keys sorted.
         SortedDictionary<string, string?>? data = null;
         if (response.Data.Count != 0)
         {
@@ -105,8 +99,8 @@ public static class RaccoonJson
     /// <exception cref="FormatException">The body is not a Raccoon JSON request.</exception>
     public static SendEventRequest ReadRequest(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        return ToMessage(Read(ref reader, RaccoonJsonContext.Default.RequestJson, "request"));
+        var reader = new Utf8JsonReader(json, GoJsonReader.Options);
+        return ToMessage(GoJsonReader.ReadOne(ref reader, RaccoonJsonContext.Default.RequestJson, "request"));
     }
 
     /// <summary>Reads a Raccoon JSON request.</summary>
@@ -115,66 +109,21 @@ public static class RaccoonJson
     /// <exception cref="FormatException">The body is not a Raccoon JSON request.</exception>
     public static SendEventRequest ReadRequest(in ReadOnlySequence<byte> json)
     {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        return ToMessage(Read(ref reader, RaccoonJsonContext.Default.RequestJson, "request"));
+        var reader = new Utf8JsonReader(json, GoJsonReader.Options);
+        return ToMessage(GoJsonReader.ReadOne(ref reader, RaccoonJsonContext.Default.RequestJson, "request"));
     }
 
     /// <summary>Reads a Raccoon JSON response.</summary>
     /// <param name="json">The whole UTF-8 body.</param>
     /// <returns>The response.</returns>
     /// <exception cref="FormatException">The body is not a Raccoon JSON response.</exception>
-    public static SendEventResponse ReadResponse(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        ResponseJson? read = Read(ref reader, RaccoonJsonContext.Default.ResponseJson, "response");
-        var response = new SendEventResponse();
-        if (read is null)
-        {
-            return response;
-        }
-
-        response.Status = (Status)read.Status.GetValueOrDefault();
-        response.Code = (Code)read.Code.GetValueOrDefault();
-        response.SentTime = read.SentTime.GetValueOrDefault();
-        response.Reason = read.Reason ?? string.Empty;
-        if (read.Data is { } data)
-        {
-            foreach (KeyValuePair<string, string?> entry in data)
-            {
-                // Go decodes null into a map's string value as "".
-                response.Data[entry.Key] = entry.Value ?? string.Empty;
-            }
-        }
-
-        return response;
-    }
+    public static SendEventResponse ReadResponse(ReadOnlySpan<byte> json) => ResponseJson.Read(json);
 
     private static void Write<T>(T value, JsonTypeInfo<T> typeInfo, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
         using var writer = new Utf8JsonWriter(output);
         JsonSerializer.Serialize(writer, value, typeInfo);
-    }
-
-    /// <summary>Reads one top-level value (null for <c>null</c>) and nothing after it, as Go does.</summary>
-    private static T? Read<T>(ref Utf8JsonReader reader, JsonTypeInfo<T> typeInfo, string what)
-        where T : class
-    {
-        try
-        {
-            T? value = JsonSerializer.Deserialize(ref reader, typeInfo);
-            if (reader.Read())
-            {
-                throw new JsonException("Unexpected content after the top-level value.");
-            }
-
-            return value;
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            // JsonException: syntax and shape; InvalidOperationException: invalid UTF-8; FormatException: base64.
-            throw new FormatException($"Invalid Raccoon JSON {what} near byte {reader.BytesConsumed}: {e.Message}", e);
-        }
     }
 
     private static SendEventRequest ToMessage(RequestJson? json)

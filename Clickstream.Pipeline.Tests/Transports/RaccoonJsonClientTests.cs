@@ -69,18 +69,25 @@ public class RaccoonJsonClientTests
         Assert.That(Fields(read), Is.EqualTo(Fields(written)));
     }
 
-    [TestCase("""{"status":1,"code":1,"sent_time":1790000001,"data":{"req_guid":"a1"}}""", TestName = "ReadResponse_raccoon_success_reads_like_the_reference")]
-    [TestCase("""{"status":2,"code":2,"sent_time":1790000000,"reason":"invalid content type"}""", TestName = "ReadResponse_raccoon_error_reads_like_the_reference")]
-    [TestCase("""{"extra":{"deep":[1,{"x":null}]},"STATUS":1,"Code":1,"data":{"req_guid":"a"},"more":true}""", TestName = "ReadResponse_unknown_and_differently_cased_keys_read_like_the_reference")]
-    [TestCase("""{"status":1,"status":null,"reason":"a","reason":"b","data":{"req_guid":"x"},"data":{"other":null}}""", TestName = "ReadResponse_repeated_keys_and_nulls_read_like_the_reference")]
-    [TestCase("""{"data":{"a":"1"},"data":null}""", TestName = "ReadResponse_null_data_reads_like_the_reference")]
-    [TestCase(" null ", TestName = "ReadResponse_top_level_null_reads_like_the_reference")]
-    [TestCase("{}", TestName = "ReadResponse_empty_object_reads_like_the_reference")]
-    public void ReadResponse_reads_like_the_reference_codec(string json)
+    // The reader is one file with the reference codec's (shared/RaccoonResponseJson.cs), so these pin what Go's
+    // json.Unmarshal makes of each body rather than compare the two.
+    [TestCase("""{"status":1,"code":1,"sent_time":1790000001,"data":{"req_guid":"a1"}}""", 1, 1, 1_790_000_001, "", "req_guid=a1", TestName = "ReadResponse_raccoon_success_reads_as_go_does")]
+    [TestCase("""{"status":2,"code":2,"sent_time":1790000000,"reason":"invalid content type"}""", 2, 2, 1_790_000_000, "invalid content type", TestName = "ReadResponse_raccoon_error_reads_as_go_does")]
+    [TestCase("""{"extra":{"deep":[1,{"x":null}]},"STATUS":1,"Code":1,"data":{"req_guid":"a"},"more":true}""", 1, 1, 0, "", "req_guid=a", TestName = "ReadResponse_unknown_and_differently_cased_keys_read_as_go_does")]
+    [TestCase("""{"status":1,"status":null,"reason":"a","reason":"b","data":{"req_guid":"x"},"data":{"other":null}}""", 1, 0, 0, "b", "other=", "req_guid=x", TestName = "ReadResponse_repeated_keys_and_nulls_read_as_go_does")]
+    [TestCase("""{"data":{"a":"1"},"data":null}""", 0, 0, 0, "", TestName = "ReadResponse_null_data_reads_as_go_does")]
+    [TestCase(" null ", 0, 0, 0, "", TestName = "ReadResponse_top_level_null_reads_as_go_does")]
+    [TestCase("{}", 0, 0, 0, "", TestName = "ReadResponse_empty_object_reads_as_go_does")]
+    public void ReadResponse_reads_as_go_json_unmarshal(string json, int status, int code, long sentTime, string reason, params string[] data)
     {
-        var body = Encoding.UTF8.GetBytes(json);
+        var expected = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in data)
+        {
+            var parts = entry.Split('=', 2);
+            expected.Add(parts[0], parts[1]);
+        }
 
-        Assert.That(Fields(RaccoonJson.ReadResponse(body)), Is.EqualTo(Fields(Reference.RaccoonJson.ReadResponse(body))));
+        Assert.That(Fields(RaccoonJson.ReadResponse(Encoding.UTF8.GetBytes(json))), Is.EqualTo((status, code, sentTime, reason, expected)));
     }
 
     [TestCase("""{"status":"STATUS_SUCCESS"}""", TestName = "ReadResponse_enum_name_throws_FormatException")]

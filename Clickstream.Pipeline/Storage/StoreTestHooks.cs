@@ -1,7 +1,7 @@
 namespace Clickstream.Pipeline.Storage;
 
 /// <summary>
-/// Internal switches of the store for the crash test (<c>clickstream crash-child</c>): thresholds low enough that
+/// Internal switches of the store for the crash test (the test project's <c>crash-child</c>): thresholds low enough that
 /// a short run crosses checkpoints, compactions and migration transactions, and callbacks that say which events are evicted
 /// and when the file was compacted or a migration transaction committed. Not options: nothing public reaches them.
 /// </summary>
