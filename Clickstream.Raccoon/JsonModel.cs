@@ -7,7 +7,7 @@ namespace Clickstream.Raccoon;
 // as numbers, bytes as standard base64. Go leaves a field as it was when its value is null; the setters that drop
 // null do the same, so that a repeated key followed by null keeps the earlier value. Go decodes a repeated object
 // into the same struct or map; Populate does the same. The response and the context are in
-// shared/RaccoonResponseJson.cs, which the library compiles too.
+// wire/RaccoonResponseJson.cs, which the library compiles too.
 
 /// <summary>A <c>SendEventRequest</c>.</summary>
 internal sealed class RequestJson
