@@ -39,6 +39,11 @@ internal sealed class PipelineGraph
     /// <summary>The most events one chunk carries from the ingress to the processor.</summary>
     internal const int MaxChunk = 1024;
 
+    /// <summary>Below this many QoS0 events read, the pump yields before it parks, up to <see cref="LingerYields"/> times.</summary>
+    private const int LingerChunk = 64;
+
+    private const int LingerYields = 4;
+
     private readonly Channel<EventEnvelope> _ingress;
     private readonly EventProcessor _processor;
     private readonly ActionBlock<FlowMessage> _store;
@@ -109,22 +114,35 @@ internal sealed class PipelineGraph
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                while (reader.TryRead(out var envelope))
+                for (var yields = 0; ; yields++)
                 {
-                    chunk.Add(envelope);
-                    if (chunk.Count == MaxChunk)
+                    var urgent = false;
+                    while (reader.TryRead(out var envelope))
                     {
-                        _processor.Input.Post(chunk.ToArray());
-                        chunk.Clear();
+                        chunk.Add(envelope);
+                        urgent |= envelope.Durable || envelope.Marker is not null;
+                        if (chunk.Count == MaxChunk)
+                        {
+                            Post(chunk);
+                        }
                     }
+
+                    // A few QoS0 events only: let more come before parking. A write to a parked reader is the
+                    // writer's thread-pool dispatch, the largest part of a QoS0 caller's cost when the pump keeps
+                    // up one event at a time (docs/ARCHITECTURE.md, Decisions: "the pump lingers for QoS0").
+                    // A QoS1 caller or a flush waits on this chunk, so it goes at once.
+                    if (urgent || chunk.Count == 0 || chunk.Count >= LingerChunk || yields == LingerYields)
+                    {
+                        break;
+                    }
+
+                    await Task.Yield();
                 }
 
-                if (chunk.Count > 0)
-                {
-                    _processor.Input.Post(chunk.ToArray());
-                    chunk.Clear();
-                }
+                Post(chunk);
             }
+
+            Post(chunk);
         }
         catch (Exception ex)
         {
@@ -134,6 +152,16 @@ internal sealed class PipelineGraph
         finally
         {
             _processor.Input.Complete();
+        }
+    }
+
+    /// <summary>Gives the processor what was read as one chunk.</summary>
+    private void Post(List<EventEnvelope> read)
+    {
+        if (read.Count > 0)
+        {
+            _processor.Input.Post(read.ToArray());
+            read.Clear();
         }
     }
 }
