@@ -78,7 +78,7 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 _budget,
                 new EgressDiagnostics(_metrics, _health, _counters, settings),
                 SendDeadline(settings));
-            _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger, InlineTaskScheduler.Instance), _store, _scheduler, _egress, _budget, _epochs, _types, _logger);
+            _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger, InlineTaskScheduler.Instance), _store, _scheduler, _egress, _budget, _epochs, _types, settings.TimeProvider, _logger);
             _intake = new EventIntake(_graph, _types, _budget, _counters, settings.TimeProvider);
             _deadLetters = new DeadLetterQueue(_store, _graph, _types, settings.TimeProvider, _logger);
         }

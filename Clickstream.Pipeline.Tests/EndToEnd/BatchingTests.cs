@@ -88,6 +88,51 @@ public class BatchingTests : PipelineTestBase
     }
 
     [Test]
+    public async Task QoS0_batch_is_cut_at_MaxBatchSize_events_without_waiting_for_the_clock()
+    {
+        var pipeline = Harness.Create(o =>
+        {
+            o.InstantEventTypes.Add("Click");
+            o.MaxBatchSize = 10;
+        });
+        await pipeline.TrackAsync(SampleEvents.Click(0));
+        await pipeline.FlushAsync(Harness.Guard);
+
+        // After a read the ingress lingers on the (fake) clock, which stands still: only a full batch's worth of
+        // events wakes it, and the scheduler cuts them by count.
+        for (var i = 1; i <= 20; i++)
+        {
+            await pipeline.TrackAsync(SampleEvents.Click(i));
+        }
+
+        await Harness.Collector.WaitForEventsAsync(21, Harness.Guard);
+        Assert.That(BatchSizes(), Is.EqualTo(new[] { 1, 10, 10 }));
+    }
+
+    [Test]
+    public async Task QoS0_batch_is_cut_when_MaxTimeBetweenTwoBatches_passed_since_TrackAsync()
+    {
+        var delay = TimeSpan.FromSeconds(10);
+        var pipeline = Harness.Create(o =>
+        {
+            o.InstantEventTypes.Add("Click");
+            o.MaxBatchSize = 100;
+            o.MaxTimeBetweenTwoBatches = delay;
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            await pipeline.TrackAsync(SampleEvents.Click(i));
+        }
+
+        Harness.Time.Advance(delay - TimeSpan.FromMilliseconds(1));
+        Assert.That(pipeline.GetStatistics().BatchesSent, Is.Zero);
+
+        Harness.Time.Advance(TimeSpan.FromMilliseconds(1));
+        await Harness.Collector.WaitForEventsAsync(3, Harness.Guard);
+        Assert.That(BatchSizes(), Is.EqualTo(new[] { 3 }), "the events that lingered in the ingress join the first one's batch");
+    }
+
+    [Test]
     public async Task QoS0_events_wait_in_memory_while_paused()
     {
         var pipeline = Harness.Create(o => o.InstantEventTypes.Add("Click"));

@@ -64,6 +64,51 @@ public class EventSchedulerTests
     }
 
     [Test]
+    public void QoS0_batch_delay_counts_from_its_first_event_tracked_not_from_its_arrival()
+    {
+        // The ingress pump may hold QoS0 events a little before they reach the scheduler.
+        var lingered = Envelopes.Make(1, durable: false);
+        lingered.TimestampTicks = (_time.GetUtcNow() - MaxDelay / 2).UtcTicks;
+        _scheduler.Input.Post(FlowMessage.Instant([lingered]));
+        _time.Advance(MaxDelay / 2 - TimeSpan.FromTicks(1));
+        Assert.That(Batches(), Is.Empty);
+
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 1 }));
+    }
+
+    [Test]
+    public void QoS0_events_that_arrive_after_their_delay_passed_are_cut_at_once()
+    {
+        var late = Events(1, 3);
+        foreach (var envelope in late)
+        {
+            envelope.TimestampTicks = (_time.GetUtcNow() - MaxDelay).UtcTicks;
+        }
+
+        _scheduler.Input.Post(FlowMessage.Instant(late));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 3 }));
+    }
+
+    [Test]
+    public void QoS1_batch_delay_counts_from_its_arrival_however_old_its_events_are()
+    {
+        // Read back from disk after a restart: tracked long ago, batched like new ones.
+        var old = Events(1, 3);
+        foreach (var envelope in old)
+        {
+            envelope.TimestampTicks = (_time.GetUtcNow() - MaxDelay * 100).UtcTicks;
+        }
+
+        _scheduler.Input.Post(FlowMessage.Committed(old));
+        _time.Advance(MaxDelay - TimeSpan.FromTicks(1));
+        Assert.That(Batches(), Is.Empty);
+
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.That(Batches().Select(b => b.Length), Is.EqualTo(new[] { 3 }));
+    }
+
+    [Test]
     public void Closed_gate_holds_events_and_tells_the_watcher_before_feeding_them_in_order()
     {
         _scheduler.SetReachable(false);

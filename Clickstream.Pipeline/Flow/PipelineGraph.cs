@@ -39,18 +39,22 @@ internal sealed class PipelineGraph
     /// <summary>The most events one chunk carries from the ingress to the processor.</summary>
     internal const int MaxChunk = 1024;
 
-    /// <summary>Below this many QoS0 events read, the pump yields before it parks, up to <see cref="LingerYields"/> times.</summary>
-    private const int LingerChunk = 64;
-
-    private const int LingerYields = 4;
+    /// <summary>The longest the pump lingers between two reads (less when the batch delay is short).</summary>
+    private static readonly TimeSpan MaxLinger = TimeSpan.FromMilliseconds(10);
 
     private readonly Channel<EventEnvelope> _ingress;
     private readonly EventProcessor _processor;
     private readonly ActionBlock<FlowMessage> _store;
     private readonly EventScheduler _scheduler;
     private readonly EgressController _egress;
+    private readonly IngressLinger? _linger;
+    private readonly InstantBudget _budget;
     private readonly ILogger _logger;
     private readonly Task _pump;
+    private int _pending;
+    private int _urgent;
+    private long _forwarded;
+    private volatile bool _completing;
 
     public PipelineGraph(
         EventProcessor processor,
@@ -60,11 +64,13 @@ internal sealed class PipelineGraph
         InstantBudget budget,
         DeliveryEpochs epochs,
         EventTypeRegistry types,
+        TimeProvider time,
         ILogger logger)
     {
         _processor = processor;
         _scheduler = scheduler;
         _egress = egress;
+        _budget = budget;
         _logger = logger;
         _ingress = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions { SingleReader = true });
         _store = new ActionBlock<FlowMessage>(message => store.Enqueue(message.Events), new ExecutionDataflowBlockOptions { TaskScheduler = InlineTaskScheduler.Instance });
@@ -78,21 +84,57 @@ internal sealed class PipelineGraph
         scheduler.Output.LinkTo(egress.Input, propagate);
         scheduler.WatchGate(egress.OnGateChanged);
 
+        // Half the batch delay at most: the scheduler counts a QoS0 batch's delay from its first event's TrackAsync, so
+        // what lingers here still goes within the delay.
+        var linger = scheduler.MaxDelay / 2 < MaxLinger ? scheduler.MaxDelay / 2 : MaxLinger;
+        _linger = linger > TimeSpan.Zero ? new IngressLinger(time, linger) : null;
+
         // A caller waiting for QoS0 room: the open batch goes now (a message, like a flush), not when its timer fires.
-        budget.Waiting = () => scheduler.Input.Post(FlowMessage.Flush());
+        budget.Waiting = () =>
+        {
+            Urge();
+            scheduler.Input.Post(FlowMessage.Flush());
+        };
         _pump = PumpAsync();
     }
 
-    /// <summary>Takes a tracked event or a flush marker; false once the ingress is completed (the pipeline disposed).</summary>
-    public bool TryWrite(EventEnvelope envelope) => _ingress.Writer.TryWrite(envelope);
+    /// <summary>
+    /// Takes a tracked event or a flush marker; false once the ingress is completed (the pipeline disposed). A QoS1
+    /// event or a marker wakes a lingering pump; QoS0 events wake it once they would fill the open batch.
+    /// </summary>
+    public bool TryWrite(EventEnvelope envelope)
+    {
+        if (!_ingress.Writer.TryWrite(envelope))
+        {
+            return false;
+        }
+
+        if (envelope.Durable || envelope.Marker is not null)
+        {
+            Urge();
+        }
+        else
+        {
+            var pending = Interlocked.Increment(ref _pending);
+            if (_linger is { IsWaiting: true } && (FillsBatch(pending) || _budget.HasExcess))
+            {
+                _linger.Wake(inline: false);
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>No more input: completes once everything written before has reached the store or the scheduler.</summary>
     public async Task CompleteIngressAsync()
     {
+        _completing = true;
         _ingress.Writer.TryComplete();
+        Urge();
         await _pump.ConfigureAwait(false);
         await _processor.Completion.ConfigureAwait(false);
         await _store.Completion.ConfigureAwait(false);
+        _linger?.Dispose();
     }
 
     /// <summary>
@@ -106,6 +148,15 @@ internal sealed class PipelineGraph
         return _egress.Completion;
     }
 
+    /// <summary>
+    /// Reads the ingress. Parked on the channel while it is empty, so that the first event after a quiet spell goes at
+    /// once; after a read that found events it lingers instead (<see cref="IngressLinger"/>), and events written
+    /// meanwhile are read together: a write to a parked reader is a thread-pool dispatch on the writer's thread, the
+    /// largest part of a QoS0 caller's cost when the pump keeps up one event at a time (docs/ARCHITECTURE.md,
+    /// Decisions: "the pump lingers for QoS0"). QoS1 events, flush markers, a full batch's worth of QoS0 events and a
+    /// caller waiting for room end the linger at once, and so do QoS0 events over the memory bound with
+    /// <see cref="ClickstreamQueueFullMode.DropOldest"/>: the scheduler drops the oldest only once they reach it.
+    /// </summary>
     private async Task PumpAsync()
     {
         var reader = _ingress.Reader;
@@ -114,35 +165,17 @@ internal sealed class PipelineGraph
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                for (var yields = 0; ; yields++)
+                while (Read(reader, chunk) > 0 && _linger is not null && !_completing)
                 {
-                    var urgent = false;
-                    while (reader.TryRead(out var envelope))
+                    var wait = _linger.StartAsync();
+                    if (Volatile.Read(ref _urgent) != 0 || _completing || FillsBatch(Volatile.Read(ref _pending)) || _budget.HasExcess)
                     {
-                        chunk.Add(envelope);
-                        urgent |= envelope.Durable || envelope.Marker is not null;
-                        if (chunk.Count == MaxChunk)
-                        {
-                            Post(chunk);
-                        }
+                        _linger.Wake(inline: true);
                     }
 
-                    // A few QoS0 events only: let more come before parking. A write to a parked reader is the
-                    // writer's thread-pool dispatch, the largest part of a QoS0 caller's cost when the pump keeps
-                    // up one event at a time (docs/ARCHITECTURE.md, Decisions: "the pump lingers for QoS0").
-                    // A QoS1 caller or a flush waits on this chunk, so it goes at once.
-                    if (urgent || chunk.Count == 0 || chunk.Count >= LingerChunk || yields == LingerYields)
-                    {
-                        break;
-                    }
-
-                    await Task.Yield();
+                    await wait.ConfigureAwait(false);
                 }
-
-                Post(chunk);
             }
-
-            Post(chunk);
         }
         catch (Exception ex)
         {
@@ -155,11 +188,56 @@ internal sealed class PipelineGraph
         }
     }
 
-    /// <summary>Gives the processor what was read as one chunk.</summary>
-    private void Post(List<EventEnvelope> read)
+    /// <summary>Reads what the ingress holds and gives it to the processor in chunks, in order; returns how many.</summary>
+    private int Read(ChannelReader<EventEnvelope> reader, List<EventEnvelope> chunk)
+    {
+        // Reset before reading: a reason set after this is for events this read may miss, so it stands.
+        Interlocked.Exchange(ref _urgent, 0);
+        Interlocked.Exchange(ref _pending, 0);
+        var read = 0;
+        var instant = 0;
+        while (reader.TryRead(out var envelope))
+        {
+            chunk.Add(envelope);
+            read++;
+            instant += envelope.Durable || envelope.Marker is not null ? 0 : 1;
+            if (chunk.Count == MaxChunk)
+            {
+                Post(chunk, ref instant);
+            }
+        }
+
+        Post(chunk, ref instant);
+        return read;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="pending"/> QoS0 events in the ingress, with those on their way to the scheduler and those
+    /// in its open batch, make a full batch. Read in this order, a count moving between them is seen twice rather than
+    /// missed: waking the pump early costs a read, late a batch waiting for the linger.
+    /// </summary>
+    private bool FillsBatch(int pending)
+    {
+        var received = _scheduler.InstantReceived;
+        var open = _scheduler.OpenCount;
+        var inTransit = Volatile.Read(ref _forwarded) - received;
+        return pending + inTransit + open >= _scheduler.MaxBatchSize;
+    }
+
+    /// <summary>A QoS1 event, a marker or a waiting caller: the pump reads now.</summary>
+    private void Urge()
+    {
+        Interlocked.Exchange(ref _urgent, 1);
+        _linger?.Wake(inline: false);
+    }
+
+    /// <summary>Gives the processor what was read as one chunk; the QoS0 events in it are counted as on their way first.</summary>
+    private void Post(List<EventEnvelope> read, ref int instant)
     {
         if (read.Count > 0)
         {
+            Volatile.Write(ref _forwarded, _forwarded + instant);
+            instant = 0;
             _processor.Input.Post(read.ToArray());
             read.Clear();
         }

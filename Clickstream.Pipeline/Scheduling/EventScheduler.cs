@@ -24,6 +24,7 @@ internal sealed class EventScheduler : IDisposable
     private readonly BatchCutter _cutter;
     private readonly ITimer _timer;
     private readonly TimeSpan _maxDelay;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly InstantBudget? _budget;
     private readonly PipelineCounters _counters;
@@ -31,6 +32,9 @@ internal sealed class EventScheduler : IDisposable
     private Action<bool>? _gateChanged;
     private long _armed;
     private int _heldCount;
+    private int _openCount;
+    private long _instantReceived;
+    private long _openStartTicks;
     private readonly List<FlushMarker> _flushes = [];
 
     public EventScheduler(
@@ -49,6 +53,8 @@ internal sealed class EventScheduler : IDisposable
         _counters = counters ?? new PipelineCounters();
         _cutter = new BatchCutter(maxBatchSize, maxBatchBytes);
         _maxDelay = maxDelay;
+        _time = timeProvider;
+        MaxBatchSize = maxBatchSize;
         _logger = logger;
         _timer = timeProvider.CreateTimer(static s => ((EventScheduler)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _block = new TransformManyBlock<FlowMessage, EventEnvelope[]>(Handle, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, TaskScheduler = taskScheduler ?? TaskScheduler.Default });
@@ -62,6 +68,18 @@ internal sealed class EventScheduler : IDisposable
 
     /// <summary>Completes once <see cref="Complete"/> was called and the batches cut before were taken.</summary>
     public Task Completion => _block.Completion;
+
+    /// <summary>The most events one batch holds.</summary>
+    public int MaxBatchSize { get; }
+
+    /// <summary>How long a batch waits for more events: counted from its first event's TrackAsync for QoS0.</summary>
+    public TimeSpan MaxDelay => _maxDelay;
+
+    /// <summary>Events in the open batch, as of the last message handled.</summary>
+    public int OpenCount => Volatile.Read(ref _openCount);
+
+    /// <summary>QoS0 events received from the processor so far (published after <see cref="OpenCount"/>).</summary>
+    public long InstantReceived => Volatile.Read(ref _instantReceived);
 
     /// <summary>Events waiting here while the network is unreachable.</summary>
     public int HeldCount => Volatile.Read(ref _heldCount);
@@ -99,11 +117,11 @@ internal sealed class EventScheduler : IDisposable
         switch (message.Kind)
         {
             case FlowMessageKind.Instant:
-                Add(message.Events, cut);
+                Add(message.Events, cut, fromIngress: true);
                 break;
             case FlowMessageKind.Committed:
             case FlowMessageKind.Retry:
-                Add(message.Events, cut);
+                Add(message.Events, cut, fromIngress: false);
                 if (FlushWaits())
                 {
                     _cutter.Cut(cut);
@@ -142,23 +160,45 @@ internal sealed class EventScheduler : IDisposable
             _cutter.Cut(cut);
         }
 
-        Volatile.Write(ref _heldCount, _cutter.HeldCount);
         var timed = _cutter.Timed;
         if (timed != 0 && timed != Volatile.Read(ref _armed))
         {
-            // A new batch opened (or the gate opened under one): its delay starts now.
-            Volatile.Write(ref _armed, timed);
-            _timer.Change(_maxDelay, Timeout.InfiniteTimeSpan);
+            // A new batch opened (or the gate opened under one): its delay runs from its start.
+            var due = TimeSpan.FromTicks(_openStartTicks - _time.GetUtcNow().UtcTicks) + _maxDelay;
+            if (due > TimeSpan.Zero)
+            {
+                Volatile.Write(ref _armed, timed);
+                _timer.Change(due, Timeout.InfiniteTimeSpan);
+            }
+            else
+            {
+                _cutter.CutIfTimed(timed, cut);
+            }
+        }
+
+        Volatile.Write(ref _heldCount, _cutter.HeldCount);
+        Volatile.Write(ref _openCount, _cutter.OpenCount);
+        if (message.Kind == FlowMessageKind.Instant)
+        {
+            Volatile.Write(ref _instantReceived, _instantReceived + message.Events.Length);
         }
 
         return cut;
     }
 
-    private void Add(EventEnvelope[] events, List<EventEnvelope[]> cut)
+    /// <summary>
+    /// Events in order. A batch opened by a QoS0 event from the ingress starts when that event was tracked (it may have
+    /// lingered in the ingress); any other starts now.
+    /// </summary>
+    private void Add(EventEnvelope[] events, List<EventEnvelope[]> cut, bool fromIngress)
     {
         foreach (var envelope in events)
         {
-            _cutter.Add(envelope, cut);
+            if (_cutter.Add(envelope, cut))
+            {
+                var now = _time.GetUtcNow().UtcTicks;
+                _openStartTicks = fromIngress && envelope.TimestampTicks > 0 ? Math.Min(now, envelope.TimestampTicks) : now;
+            }
         }
     }
 
@@ -175,6 +215,9 @@ internal sealed class EventScheduler : IDisposable
             _gateChanged?.Invoke(open);
             _cutter.SetOpen(open, cut);
         }
+
+        // What is left open after the held events were fed waits its whole delay again.
+        _openStartTicks = _time.GetUtcNow().UtcTicks;
 
         if (open && FlushWaits())
         {
