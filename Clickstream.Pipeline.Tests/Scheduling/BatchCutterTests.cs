@@ -36,6 +36,33 @@ public class BatchCutterTests
     }
 
     [Test]
+    public void A_recycled_chunk_a_batch_long_is_the_array_the_next_batch_is_sent_in()
+    {
+        var cutter = new BatchCutter(maxBatchSize: 4, maxBatchBytes: 1_000_000);
+        var chunk = Enumerable.Range(1, 4).Select(i => Envelopes.Make(i)).ToArray();
+        var shorter = Enumerable.Range(5, 3).Select(i => Envelopes.Make(i)).ToArray();
+        foreach (var envelope in chunk)
+        {
+            cutter.Add(envelope, _cut);
+        }
+
+        cutter.Recycle(chunk);
+        cutter.Recycle(shorter);
+        for (var i = 5; i <= 12; i++)
+        {
+            cutter.Add(Envelopes.Make(i), _cut);
+        }
+
+        var batches = TakeCut();
+        Assert.Multiple(() =>
+        {
+            Assert.That(Ids(batches), Is.EqualTo(Enumerable.Range(1, 12).Select(i => (long)i)), "the recycled array was cleared and refilled");
+            Assert.That(batches[1], Is.SameAs(chunk), "the next batch went in the recycled chunk");
+            Assert.That(batches[2], Is.Not.SameAs(shorter), "an array of another length is not a batch");
+        });
+    }
+
+    [Test]
     public void Next_event_passing_MaxBatchBytes_cuts_the_batch_before_it()
     {
         var entry = Envelopes.Make(1).WireSize;

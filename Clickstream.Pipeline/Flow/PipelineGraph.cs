@@ -36,7 +36,7 @@ namespace Clickstream.Pipeline.Flow;
 /// </remarks>
 internal sealed class PipelineGraph
 {
-    /// <summary>The most events one chunk carries from the ingress to the processor.</summary>
+    /// <summary>The most events one chunk carries from the ingress to the processor (fewer when a batch is smaller).</summary>
     internal const int MaxChunk = 1024;
 
     /// <summary>The longest the pump lingers between two reads (less when the batch delay is short).</summary>
@@ -51,6 +51,7 @@ internal sealed class PipelineGraph
     private readonly InstantBudget _budget;
     private readonly ILogger _logger;
     private readonly Task _pump;
+    private readonly int _chunkSize;
     private int _pending;
     private int _urgent;
     private long _forwarded;
@@ -72,6 +73,8 @@ internal sealed class PipelineGraph
         _egress = egress;
         _budget = budget;
         _logger = logger;
+        // A chunk of QoS0 events a batch long is the array the scheduler fills its next batch into once it has read it.
+        _chunkSize = Math.Min(MaxChunk, scheduler.MaxBatchSize);
         _ingress = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions { SingleReader = true });
         _store = new ActionBlock<FlowMessage>(message => store.Enqueue(message.Events), new ExecutionDataflowBlockOptions { TaskScheduler = InlineTaskScheduler.Instance });
 
@@ -160,7 +163,7 @@ internal sealed class PipelineGraph
     private async Task PumpAsync()
     {
         var reader = _ingress.Reader;
-        var chunk = new List<EventEnvelope>(MaxChunk);
+        var chunk = new List<EventEnvelope>(_chunkSize);
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -201,7 +204,7 @@ internal sealed class PipelineGraph
             chunk.Add(envelope);
             read++;
             instant += envelope.Durable || envelope.Marker is not null ? 0 : 1;
-            if (chunk.Count == MaxChunk)
+            if (chunk.Count == _chunkSize)
             {
                 Post(chunk, ref instant);
             }

@@ -18,6 +18,7 @@ internal sealed class BatchCutter
     private readonly long _maxBatchBytes;
     private readonly Queue<EventEnvelope> _held = new();
     private EventEnvelope[]? _open;
+    private EventEnvelope[]? _spare;
     private int _openCount;
     private long _openBytes;
     private long _generation = 1;
@@ -110,6 +111,19 @@ internal sealed class BatchCutter
         return true;
     }
 
+    /// <summary>
+    /// An array of events already added that no one else holds: if it is a batch long, the next batch is filled into it
+    /// instead of a new one (batches are sent as the arrays they were filled in).
+    /// </summary>
+    public void Recycle(EventEnvelope[] consumed)
+    {
+        if (_spare is null && consumed.Length == _maxBatchSize && !ReferenceEquals(consumed, _open))
+        {
+            Array.Clear(consumed);
+            _spare = consumed;
+        }
+    }
+
     /// <summary>Takes up to <paramref name="count"/> QoS0 events out of the held ones, oldest first (the QoS1 events stay, in order).</summary>
     public EventEnvelope[] TakeOldestInstant(int count)
     {
@@ -139,7 +153,12 @@ internal sealed class BatchCutter
             Emit(cut);
         }
 
-        _open ??= new EventEnvelope[_maxBatchSize];
+        if (_open is null)
+        {
+            _open = _spare ?? new EventEnvelope[_maxBatchSize];
+            _spare = null;
+        }
+
         _open[_openCount++] = envelope;
         _openBytes += envelope.WireSize;
         if (_openCount == _maxBatchSize)

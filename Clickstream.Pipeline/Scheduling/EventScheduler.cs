@@ -10,7 +10,8 @@ namespace Clickstream.Pipeline.Scheduling;
 /// The scheduler stage: a block that takes chunks of events (QoS0 from the processor, QoS1 from the store, failed
 /// batches back from the egress) and gives batches, cut by <see cref="BatchCutter"/> at <c>MaxBatchSize</c> events,
 /// before <c>MaxBatchBytes</c>, <c>MaxTimeBetweenTwoBatches</c> after a batch's first event (a
-/// <see cref="TimeProvider"/> timer that posts a <see cref="FlowMessageKind.Timer"/> message), and at a flush.
+/// <see cref="TimeProvider"/> timer that posts a <see cref="FlowMessageKind.Timer"/> message; for a QoS0 event the time
+/// counts from its <c>TrackAsync</c>, as the ingress may hold it a little), and at a flush.
 /// While the reachability gate is closed nothing is cut: events are held, in order, and fed when it opens.
 /// </summary>
 /// <remarks>
@@ -118,6 +119,9 @@ internal sealed class EventScheduler : IDisposable
         {
             case FlowMessageKind.Instant:
                 Add(message.Events, cut, fromIngress: true);
+
+                // The ingress's chunk: its events are in the cutter now, and nothing else holds it.
+                _cutter.Recycle(message.Events);
                 break;
             case FlowMessageKind.Committed:
             case FlowMessageKind.Retry:
