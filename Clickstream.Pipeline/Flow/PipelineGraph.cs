@@ -112,14 +112,14 @@ internal sealed class PipelineGraph
             return false;
         }
 
-        if (envelope.Durable || envelope.Marker is not null)
+        if (!envelope.IsInstant)
         {
             Urge();
         }
         else
         {
             var pending = Interlocked.Increment(ref _pending);
-            if (_linger is { IsWaiting: true } && (FillsBatch(pending) || _budget.HasExcess))
+            if (_linger is { IsWaiting: true } && InstantNeedRead(pending))
             {
                 _linger.Wake(inline: false);
             }
@@ -156,7 +156,7 @@ internal sealed class PipelineGraph
     /// once; after a read that found events it lingers instead (<see cref="IngressLinger"/>), and events written
     /// meanwhile are read together: a write to a parked reader is a thread-pool dispatch on the writer's thread, the
     /// largest part of a QoS0 caller's cost when the pump keeps up one event at a time (docs/ARCHITECTURE.md,
-    /// Decisions: "the pump lingers for QoS0"). QoS1 events, flush markers, a full batch's worth of QoS0 events and a
+    /// Decisions: "The pump lingers between reads"). QoS1 events, flush markers, a full batch's worth of QoS0 events and a
     /// caller waiting for room end the linger at once, and so do QoS0 events over the memory bound with
     /// <see cref="ClickstreamQueueFullMode.DropOldest"/>: the scheduler drops the oldest only once they reach it.
     /// </summary>
@@ -171,7 +171,7 @@ internal sealed class PipelineGraph
                 while (Read(reader, chunk) > 0 && _linger is not null && !_completing)
                 {
                     var wait = _linger.StartAsync();
-                    if (Volatile.Read(ref _urgent) != 0 || _completing || FillsBatch(Volatile.Read(ref _pending)) || _budget.HasExcess)
+                    if (Volatile.Read(ref _urgent) != 0 || _completing || InstantNeedRead(Volatile.Read(ref _pending)))
                     {
                         _linger.Wake(inline: true);
                     }
@@ -203,7 +203,7 @@ internal sealed class PipelineGraph
         {
             chunk.Add(envelope);
             read++;
-            instant += envelope.Durable || envelope.Marker is not null ? 0 : 1;
+            instant += envelope.IsInstant ? 1 : 0;
             if (chunk.Count == _chunkSize)
             {
                 Post(chunk, ref instant);
@@ -213,6 +213,12 @@ internal sealed class PipelineGraph
         Post(chunk, ref instant);
         return read;
     }
+
+    /// <summary>
+    /// Whether the QoS0 events waiting in the ingress are to be read now: they fill a batch, or they are over the memory
+    /// bound with <see cref="ClickstreamQueueFullMode.DropOldest"/> (the scheduler drops the oldest once they reach it).
+    /// </summary>
+    private bool InstantNeedRead(int pending) => FillsBatch(pending) || _budget.HasExcess;
 
     /// <summary>
     /// Whether <paramref name="pending"/> QoS0 events in the ingress, with those on their way to the scheduler and those

@@ -115,6 +115,9 @@ internal sealed class EventEnvelope : IValueTaskSource
     /// <summary>Non-null for a flush marker, which carries no event.</summary>
     public FlushMarker? Marker { get; }
 
+    /// <summary>A QoS0 event: no caller awaits it.</summary>
+    public bool IsInstant => !Durable && Marker is null;
+
     /// <summary>From <see cref="EnvelopePool"/>: a QoS0 event, returned by the egress after its outcome.</summary>
     public bool IsPooled { get; }
 
