@@ -60,7 +60,8 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
             _health = new HealthReporter(settings.HealthObserver, _counters, settings.TimeProvider, _logger);
             _metrics = new PipelineMetrics(settings.MeterFactory, _counters, _types, _health, () => _budget.InMemory, () => _store.InMemoryCount);
             _epochs = new DeliveryEpochs(_store.RecoveredCount, _store.LastId);
-            _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger, _budget, _counters);
+            var chunks = new ChunkPool(PipelineGraph.ChunkLength(settings.MaxBatchSize));
+            _scheduler = new EventScheduler(settings.MaxBatchSize, settings.MaxBatchBytes, settings.MaxTimeBetweenTwoBatches, settings.TimeProvider, _logger, _budget, _counters, chunks: chunks);
             _transport = transportFactory(settings);
             probe = new ReachabilityProbe(settings);
             _reachability = new ReachabilityMonitor(settings, _scheduler, probe, _counters, _logger, _health);
@@ -77,8 +78,9 @@ public sealed class ClickstreamPipeline : IAsyncDisposable
                 _logger,
                 _budget,
                 new EgressDiagnostics(_metrics, _health, _counters, settings),
-                SendDeadline(settings));
-            _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger, InlineTaskScheduler.Instance), _store, _scheduler, _egress, _budget, _epochs, _types, settings.TimeProvider, _logger);
+                SendDeadline(settings),
+                chunks);
+            _graph = new PipelineGraph(new EventProcessor(_store.LastId, _epochs, _counters, _logger, InlineTaskScheduler.Instance), _store, _scheduler, _egress, _budget, _epochs, _types, chunks, settings.TimeProvider, _logger);
             _intake = new EventIntake(_graph, _types, _budget, _counters, settings.TimeProvider);
             _deadLetters = new DeadLetterQueue(_store, _graph, _types, settings.TimeProvider, _logger);
         }

@@ -109,6 +109,44 @@ public class EventSchedulerTests
     }
 
     [Test]
+    public void InstantSettled_is_what_the_scheduler_received_less_its_open_batch()
+    {
+        _scheduler.Input.Post(FlowMessage.Instant(Events(1, 13)));
+        Assert.That(_scheduler.InstantSettled, Is.EqualTo(10), "one batch of 10 cut, 3 open");
+
+        _scheduler.Input.Post(FlowMessage.Committed(Events(14, 2)));
+        Assert.That(_scheduler.InstantSettled, Is.EqualTo(8), "QoS1 events in the open batch take its room too");
+
+        _time.Advance(MaxDelay);
+        Assert.That(_scheduler.InstantSettled, Is.EqualTo(13), "the timer cut the open batch");
+    }
+
+    [Test]
+    public void An_ingress_chunk_the_scheduler_does_not_fill_its_next_batch_into_goes_back_to_the_pool()
+    {
+        var chunks = new ChunkPool(5);
+        using var scheduler = new EventScheduler(maxBatchSize: 10, maxBatchBytes: 1_000_000, MaxDelay, _time, NullLogger.Instance, taskScheduler: InlineTaskScheduler.Instance, chunks: chunks);
+        var batchLong = Events(1, 10);
+        scheduler.Input.Post(FlowMessage.Instant(batchLong));
+        Assert.That(chunks.Count, Is.Zero, "a chunk a batch long is the next batch's array");
+
+        var shorter = chunks.Rent();
+        Events(11, 5).CopyTo(shorter, 0);
+        scheduler.Input.Post(FlowMessage.Instant(shorter));
+        Assert.That(chunks.Rent(), Is.SameAs(shorter));
+    }
+
+    [Test]
+    public void Ingress_reads_again_only_for_events_that_complete_the_batch_left_open()
+    {
+        // 10 events forwarded, none settled yet: they make a batch of their own, the 3 pending start the next.
+        Assert.That(PipelineGraph.CompletesBatch(pending: 3, forwarded: 10, settled: 0, maxBatchSize: 10), Is.False);
+        Assert.That(PipelineGraph.CompletesBatch(pending: 3, forwarded: 17, settled: 0, maxBatchSize: 10), Is.True);
+        Assert.That(PipelineGraph.CompletesBatch(pending: 10, forwarded: 20, settled: 20, maxBatchSize: 10), Is.True);
+        Assert.That(PipelineGraph.CompletesBatch(pending: 9, forwarded: 20, settled: 20, maxBatchSize: 10), Is.False);
+    }
+
+    [Test]
     public void Closed_gate_holds_events_and_tells_the_watcher_before_feeding_them_in_order()
     {
         _scheduler.SetReachable(false);

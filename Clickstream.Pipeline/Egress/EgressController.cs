@@ -35,6 +35,7 @@ internal sealed class EgressController
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly InstantBudget _budget;
+    private readonly ChunkPool? _chunks;
     private readonly EgressDiagnostics _diagnostics;
     private readonly WaitingBatches _waiting;
     private readonly RejectionSplitter _rejections;
@@ -52,8 +53,11 @@ internal sealed class EgressController
         ILogger logger,
         InstantBudget budget,
         EgressDiagnostics diagnostics,
-        TimeSpan sendDeadline)
+        TimeSpan sendDeadline,
+        ChunkPool? chunks = null)
     {
+        // chunks: where an acknowledged QoS0 batch's array goes back, to be read into by the ingress again.
+        _chunks = chunks;
         _diagnostics = diagnostics;
         _transport = new SendGuard(transport, sendDeadline, timeProvider);
         _store = store;
@@ -204,10 +208,15 @@ internal sealed class EgressController
         DeliveryEpochs.Complete(batch);
         _counters.NotifyChanged();
 
-        // Last: nothing reads the QoS0 envelopes of this batch after this (see EventEnvelope on ownership).
+        // Last: nothing reads the QoS0 envelopes of this batch after this (see EventEnvelope on ownership), nor, when
+        // none went to the store, the array.
         if (batch.Length > durable)
         {
             EnvelopePool.Return(batch);
+            if (durable == 0)
+            {
+                _chunks?.Return(batch);
+            }
         }
     }
 

@@ -51,7 +51,7 @@ internal sealed class PipelineGraph
     private readonly InstantBudget _budget;
     private readonly ILogger _logger;
     private readonly Task _pump;
-    private readonly int _chunkSize;
+    private readonly ChunkPool _chunks;
     private int _pending;
     private int _urgent;
     private long _forwarded;
@@ -65,6 +65,7 @@ internal sealed class PipelineGraph
         InstantBudget budget,
         DeliveryEpochs epochs,
         EventTypeRegistry types,
+        ChunkPool chunks,
         TimeProvider time,
         ILogger logger)
     {
@@ -73,8 +74,7 @@ internal sealed class PipelineGraph
         _egress = egress;
         _budget = budget;
         _logger = logger;
-        // A chunk of QoS0 events a batch long is the array the scheduler fills its next batch into once it has read it.
-        _chunkSize = Math.Min(MaxChunk, scheduler.MaxBatchSize);
+        _chunks = chunks;
         _ingress = Channel.CreateUnbounded<EventEnvelope>(new UnboundedChannelOptions { SingleReader = true });
         _store = new ActionBlock<FlowMessage>(message => store.Enqueue(message.Events), new ExecutionDataflowBlockOptions { TaskScheduler = InlineTaskScheduler.Instance });
 
@@ -100,6 +100,12 @@ internal sealed class PipelineGraph
         };
         _pump = PumpAsync();
     }
+
+    /// <summary>
+    /// The length of the ingress's chunks for batches of <paramref name="maxBatchSize"/>: a chunk of QoS0 events a batch
+    /// long is the array the scheduler fills its next batch into once it has read it.
+    /// </summary>
+    public static int ChunkLength(int maxBatchSize) => Math.Min(MaxChunk, maxBatchSize);
 
     /// <summary>
     /// Takes a tracked event or a flush marker; false once the ingress is completed (the pipeline disposed). A QoS1
@@ -163,7 +169,7 @@ internal sealed class PipelineGraph
     private async Task PumpAsync()
     {
         var reader = _ingress.Reader;
-        var chunk = new List<EventEnvelope>(_chunkSize);
+        var chunk = new Chunk(_chunks);
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -192,7 +198,7 @@ internal sealed class PipelineGraph
     }
 
     /// <summary>Reads what the ingress holds and gives it to the processor in chunks, in order; returns how many.</summary>
-    private int Read(ChannelReader<EventEnvelope> reader, List<EventEnvelope> chunk)
+    private int Read(ChannelReader<EventEnvelope> reader, Chunk chunk)
     {
         // Reset before reading: a reason set after this is for events this read may miss, so it stands.
         Interlocked.Exchange(ref _urgent, 0);
@@ -204,7 +210,7 @@ internal sealed class PipelineGraph
             chunk.Add(envelope);
             read++;
             instant += envelope.IsInstant ? 1 : 0;
-            if (chunk.Count == _chunkSize)
+            if (chunk.IsFull)
             {
                 Post(chunk, ref instant);
             }
@@ -221,17 +227,21 @@ internal sealed class PipelineGraph
     private bool InstantNeedRead(int pending) => FillsBatch(pending) || _budget.HasExcess;
 
     /// <summary>
-    /// Whether <paramref name="pending"/> QoS0 events in the ingress, with those on their way to the scheduler and those
-    /// in its open batch, make a full batch. Read in this order, a count moving between them is seen twice rather than
-    /// missed: waking the pump early costs a read, late a batch waiting for the linger.
+    /// Whether <paramref name="pending"/> QoS0 events in the ingress complete the batch the scheduler will have open
+    /// once it has what was forwarded already. Whole batches among the forwarded events are cut without the pump, so
+    /// they do not count: counting them had the pump read again at once after each full batch, a few events a read,
+    /// until the scheduler caught up. A timer or a flush cutting while this reads may make it wrong by that batch: a
+    /// read then waits for the linger, never longer.
     /// </summary>
-    private bool FillsBatch(int pending)
-    {
-        var received = _scheduler.InstantReceived;
-        var open = _scheduler.OpenCount;
-        var inTransit = Volatile.Read(ref _forwarded) - received;
-        return pending + inTransit + open >= _scheduler.MaxBatchSize;
-    }
+    private bool FillsBatch(int pending) =>
+        CompletesBatch(pending, Volatile.Read(ref _forwarded), _scheduler.InstantSettled, _scheduler.MaxBatchSize);
+
+    /// <summary>
+    /// Whether <paramref name="pending"/> more events complete the open batch, <paramref name="forwarded"/> events having
+    /// gone to a scheduler that has settled (cut, held or dropped) <paramref name="settled"/> of them.
+    /// </summary>
+    internal static bool CompletesBatch(int pending, long forwarded, long settled, int maxBatchSize) =>
+        pending + ((forwarded - settled) % maxBatchSize) >= maxBatchSize;
 
     /// <summary>A QoS1 event, a marker or a waiting caller: the pump reads now.</summary>
     private void Urge()
@@ -241,14 +251,46 @@ internal sealed class PipelineGraph
     }
 
     /// <summary>Gives the processor what was read as one chunk; the QoS0 events in it are counted as on their way first.</summary>
-    private void Post(List<EventEnvelope> read, ref int instant)
+    private void Post(Chunk read, ref int instant)
     {
         if (read.Count > 0)
         {
             Volatile.Write(ref _forwarded, _forwarded + instant);
             instant = 0;
-            _processor.Input.Post(read.ToArray());
-            read.Clear();
+            _processor.Input.Post(read.Take());
+        }
+    }
+
+    /// <summary>
+    /// The chunk being read into: an array from the <see cref="ChunkPool"/>. A full one is posted as it is and a new one
+    /// rented; a partial one is posted as a copy of its length and the array kept for the next read.
+    /// </summary>
+    private sealed class Chunk(ChunkPool pool)
+    {
+        private EventEnvelope[] _array = pool.Rent();
+
+        public int Count { get; private set; }
+
+        public bool IsFull => Count == _array.Length;
+
+        public void Add(EventEnvelope envelope) => _array[Count++] = envelope;
+
+        public EventEnvelope[] Take()
+        {
+            EventEnvelope[] taken;
+            if (IsFull)
+            {
+                taken = _array;
+                _array = pool.Rent();
+            }
+            else
+            {
+                taken = _array.AsSpan(0, Count).ToArray();
+                Array.Clear(_array, 0, Count);
+            }
+
+            Count = 0;
+            return taken;
         }
     }
 }

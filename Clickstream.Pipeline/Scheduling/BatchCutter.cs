@@ -115,13 +115,17 @@ internal sealed class BatchCutter
     /// An array of events already added that no one else holds: if it is a batch long, the next batch is filled into it
     /// instead of a new one (batches are sent as the arrays they were filled in).
     /// </summary>
-    public void Recycle(EventEnvelope[] consumed)
+    /// <returns>Whether it is kept for the next batch.</returns>
+    public bool Recycle(EventEnvelope[] consumed)
     {
         if (_spare is null && consumed.Length == _maxBatchSize && !ReferenceEquals(consumed, _open))
         {
             Array.Clear(consumed);
             _spare = consumed;
+            return true;
         }
+
+        return false;
     }
 
     /// <summary>Takes up to <paramref name="count"/> QoS0 events out of the held ones, oldest first (the QoS1 events stay, in order).</summary>

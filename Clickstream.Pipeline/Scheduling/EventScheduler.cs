@@ -28,13 +28,14 @@ internal sealed class EventScheduler : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly InstantBudget? _budget;
+    private readonly ChunkPool? _chunks;
     private readonly PipelineCounters _counters;
     private readonly Lock _gateLock = new();
     private Action<bool>? _gateChanged;
     private long _armed;
     private int _heldCount;
-    private int _openCount;
     private long _instantReceived;
+    private long _instantSettled;
     private long _openStartTicks;
     private readonly List<FlushMarker> _flushes = [];
 
@@ -46,11 +47,13 @@ internal sealed class EventScheduler : IDisposable
         ILogger logger,
         InstantBudget? budget = null,
         PipelineCounters? counters = null,
-        TaskScheduler? taskScheduler = null)
+        TaskScheduler? taskScheduler = null,
+        ChunkPool? chunks = null)
     {
         // budget: with DropOldest, the held QoS0 events are dropped, oldest first, while it is over. taskScheduler: where the block runs; tests pass
-        // one that runs each message at once, on the poster's thread.
+        // one that runs each message at once, on the poster's thread. chunks: where the ingress's chunks go back once read.
         _budget = budget;
+        _chunks = chunks;
         _counters = counters ?? new PipelineCounters();
         _cutter = new BatchCutter(maxBatchSize, maxBatchBytes);
         _maxDelay = maxDelay;
@@ -76,11 +79,13 @@ internal sealed class EventScheduler : IDisposable
     /// <summary>How long a batch waits for more events: counted from its first event's TrackAsync for QoS0.</summary>
     public TimeSpan MaxDelay => _maxDelay;
 
-    /// <summary>Events in the open batch, as of the last message handled.</summary>
-    public int OpenCount => Volatile.Read(ref _openCount);
-
-    /// <summary>QoS0 events received from the processor so far (published after <see cref="OpenCount"/>).</summary>
-    public long InstantReceived => Volatile.Read(ref _instantReceived);
+    /// <summary>
+    /// QoS0 events received from the processor so far, less the events in the open batch, as of the last message
+    /// handled: one figure, so that a reader never sees one half of it moved and not the other. What an ingress has
+    /// forwarded beyond it is what the open batch will hold once it has it all, a multiple of <see cref="MaxBatchSize"/>
+    /// more when batches are cut by count on the way; a QoS1 event in the open batch takes room from it too.
+    /// </summary>
+    public long InstantSettled => Volatile.Read(ref _instantSettled);
 
     /// <summary>Events waiting here while the network is unreachable.</summary>
     public int HeldCount => Volatile.Read(ref _heldCount);
@@ -121,7 +126,11 @@ internal sealed class EventScheduler : IDisposable
                 Add(message.Events, cut, fromIngress: true);
 
                 // The ingress's chunk: its events are in the cutter now, and nothing else holds it.
-                _cutter.Recycle(message.Events);
+                if (!_cutter.Recycle(message.Events))
+                {
+                    _chunks?.Return(message.Events);
+                }
+
                 break;
             case FlowMessageKind.Committed:
             case FlowMessageKind.Retry:
@@ -181,11 +190,12 @@ internal sealed class EventScheduler : IDisposable
         }
 
         Volatile.Write(ref _heldCount, _cutter.HeldCount);
-        Volatile.Write(ref _openCount, _cutter.OpenCount);
         if (message.Kind == FlowMessageKind.Instant)
         {
-            Volatile.Write(ref _instantReceived, _instantReceived + message.Events.Length);
+            _instantReceived += message.Events.Length;
         }
+
+        Volatile.Write(ref _instantSettled, _instantReceived - _cutter.OpenCount);
 
         return cut;
     }
