@@ -30,6 +30,9 @@ internal sealed class BaselineResults
     public List<BenchmarkRow> CallerCost { get; } = [];
 
     public List<BenchmarkRow> Ingest { get; } = [];
+
+    /// <summary>Every round's rows, caller cost and ingest, before they were reduced to medians.</summary>
+    public List<BenchmarkRow> Rounds { get; } = [];
 }
 
 /// <summary>Runs the parts of a baseline build that the "Before / after" table compares.</summary>

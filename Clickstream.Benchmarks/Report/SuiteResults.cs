@@ -29,7 +29,13 @@ internal sealed class SuiteResults
     /// <summary>BenchmarkDotNet rows: caller cost and durable ingest.</summary>
     public List<BenchmarkRow> CallerCost { get; } = [];
 
+    /// <summary>Rounds of the BenchmarkDotNet classes alternated with the baseline's, each figure their median (1 without a baseline).</summary>
+    public int BenchmarkRounds { get; set; } = 1;
+
     public List<BenchmarkRow> Ingest { get; } = [];
+
+    /// <summary>Every round's rows, caller cost and ingest, before they were reduced to medians.</summary>
+    public List<BenchmarkRow> Rounds { get; } = [];
 
     /// <summary>With <c>--baseline</c>: what the other build measured in this run.</summary>
     public BaselineResults? Baseline { get; set; }

@@ -60,11 +60,7 @@ internal static class SuiteRunner
 
         if (options.Includes("benchmarks"))
         {
-            RunBenchmarkDotNet(options, results);
-            if (results.Baseline is { } baseline)
-            {
-                await Baseline.RunBenchmarkDotNetAsync(baseline, options, results.Problems);
-            }
+            await RunBenchmarkRoundsAsync(options, results);
         }
 
         results.Duration = clock.Elapsed;
@@ -193,7 +189,66 @@ internal static class SuiteRunner
         }
     }
 
-    private static void RunBenchmarkDotNet(SuiteOptions options, SuiteResults results)
+    /// <summary>
+    /// The BenchmarkDotNet classes; with a baseline, <see cref="SuiteOptions.Runs"/> rounds of this build's and the
+    /// baseline's, alternated (which goes first switches every round), and each method's median over the rounds: on the
+    /// shared machine one round of either drifted by a third from one minute to the next.
+    /// </summary>
+    private static async Task RunBenchmarkRoundsAsync(SuiteOptions options, SuiteResults results)
+    {
+        if (results.Baseline is not { } baseline)
+        {
+            RunBenchmarkDotNet(options, results.CallerCost, results.Ingest, results.Problems);
+            return;
+        }
+
+        var rounds = options.Smoke ? 1 : Math.Max(1, options.Runs);
+        for (var round = 0; round < rounds; round++)
+        {
+            Console.WriteLine($"benchmarks: round {round + 1}/{rounds}");
+            if (round % 2 == 1)
+            {
+                await Baseline.RunBenchmarkDotNetAsync(baseline, options, results.Problems);
+            }
+
+            RunBenchmarkDotNet(options, results.CallerCost, results.Ingest, results.Problems);
+            if (round % 2 == 0)
+            {
+                await Baseline.RunBenchmarkDotNetAsync(baseline, options, results.Problems);
+            }
+        }
+
+        results.BenchmarkRounds = rounds;
+        results.Rounds.AddRange([.. results.CallerCost, .. results.Ingest]);
+        baseline.Rounds.AddRange([.. baseline.CallerCost, .. baseline.Ingest]);
+        Medians(results.CallerCost);
+        Medians(results.Ingest);
+        Medians(baseline.CallerCost);
+        Medians(baseline.Ingest);
+    }
+
+    /// <summary>Replaces the rows of each method by one: the median of its means and of its allocations.</summary>
+    private static void Medians(List<BenchmarkRow> rows)
+    {
+        var medians = rows
+            .GroupBy(r => (r.Method, r.Parameters))
+            .Select(g => new BenchmarkRow(
+                g.Key.Method,
+                g.Key.Parameters,
+                Median(g.Select(r => r.MeanNanoseconds)),
+                g.Any(r => r.AllocatedBytes is null) ? null : Median(g.Select(r => r.AllocatedBytes!.Value))))
+            .ToList();
+        rows.Clear();
+        rows.AddRange(medians);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static void RunBenchmarkDotNet(SuiteOptions options, List<BenchmarkRow> callerCost, List<BenchmarkRow> ingest, List<string> problems)
     {
         // In process: no generated project to build (its build took over BenchmarkDotNet's 2-minute limit on the busy
         // 2-core machine), and this process has run nothing itself (every harness run is a child process).
@@ -206,18 +261,18 @@ internal static class SuiteRunner
         {
             if (summary.HasCriticalValidationErrors)
             {
-                results.Problems.Add($"BenchmarkDotNet refused {summary.Title}: {string.Join("; ", summary.ValidationErrors.Select(e => e.Message))}");
+                problems.Add($"BenchmarkDotNet refused {summary.Title}: {string.Join("; ", summary.ValidationErrors.Select(e => e.Message))}");
             }
 
             foreach (var report in summary.Reports)
             {
                 if (!report.Success)
                 {
-                    results.Problems.Add($"{report.BenchmarkCase.DisplayInfo} failed to run.");
+                    problems.Add($"{report.BenchmarkCase.DisplayInfo} failed to run.");
                 }
             }
 
-            var rows = summary.BenchmarksCases.Length > 0 && summary.BenchmarksCases[0].Descriptor.Type == typeof(TrackAsyncBenchmarks) ? results.CallerCost : results.Ingest;
+            var rows = summary.BenchmarksCases.Length > 0 && summary.BenchmarksCases[0].Descriptor.Type == typeof(TrackAsyncBenchmarks) ? callerCost : ingest;
             foreach (var report in summary.Reports)
             {
                 rows.Add(ToRow(report));

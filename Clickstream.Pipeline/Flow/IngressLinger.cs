@@ -22,6 +22,7 @@ internal sealed class IngressLinger : IValueTaskSource, IDisposable
     private readonly TimeSpan _delay;
     private ManualResetValueTaskSourceCore<bool> _core;
     private int _state;
+    private bool _resumedOnWriter;
 
     public IngressLinger(TimeProvider time, TimeSpan delay)
     {
@@ -31,6 +32,9 @@ internal sealed class IngressLinger : IValueTaskSource, IDisposable
 
     /// <summary>Whether the pump is lingering: a writer with a reason to wake it calls <see cref="Wake"/>.</summary>
     public bool IsWaiting => Volatile.Read(ref _state) == Waiting;
+
+    /// <summary>Whether the last wait ended with <see cref="WakeOnWriter"/>: the pump runs on that writer's thread.</summary>
+    public bool ResumedOnWriter => _resumedOnWriter;
 
     /// <summary>
     /// Starts a wait of the linger delay. The caller checks its reasons to go on after this (a full fence) and calls
@@ -45,16 +49,26 @@ internal sealed class IngressLinger : IValueTaskSource, IDisposable
     }
 
     /// <summary>Ends the wait, if one is on; <paramref name="inline"/>: the pump goes on on this thread.</summary>
-    public void Wake(bool inline)
+    public void Wake(bool inline) => End(inline, onWriter: false);
+
+    /// <summary>
+    /// Ends the wait, if one is on, and the pump reads on this thread, a writer's that waits for its event's commit
+    /// anyway: no thread-pool dispatch between its write and the store. The pump reads at most once so
+    /// (<see cref="ResumedOnWriter"/>), then goes on on the thread pool if it has more to do.
+    /// </summary>
+    public void WakeOnWriter() => End(inline: true, onWriter: true);
+
+    public void Dispose() => _timer.Dispose();
+
+    private void End(bool inline, bool onWriter)
     {
         if (Interlocked.CompareExchange(ref _state, Done, Waiting) == Waiting)
         {
+            _resumedOnWriter = onWriter;
             _core.RunContinuationsAsynchronously = !inline;
             _core.SetResult(true);
         }
     }
-
-    public void Dispose() => _timer.Dispose();
 
     void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
 

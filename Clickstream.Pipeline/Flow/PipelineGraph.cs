@@ -120,7 +120,9 @@ internal sealed class PipelineGraph
 
         if (!envelope.IsInstant)
         {
-            Urge();
+            // Its writer waits for the commit (or the flush): the pump reads on its thread, without a dispatch.
+            Interlocked.Exchange(ref _urgent, 1);
+            _linger?.WakeOnWriter();
         }
         else
         {
@@ -172,17 +174,27 @@ internal sealed class PipelineGraph
         var chunk = new Chunk(_chunks);
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            // On a writer's thread (IngressLinger.WakeOnWriter) the pump reads once, then leaves it to the thread pool.
+            var onWriter = false;
+            while (true)
             {
+                var more = reader.WaitToReadAsync();
+                onWriter &= more.IsCompleted;
+                if (!await more.ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 while (Read(reader, chunk) > 0 && _linger is not null && !_completing)
                 {
                     var wait = _linger.StartAsync();
                     if (Volatile.Read(ref _urgent) != 0 || _completing || InstantNeedRead(Volatile.Read(ref _pending)))
                     {
-                        _linger.Wake(inline: true);
+                        _linger.Wake(inline: !onWriter);
                     }
 
                     await wait.ConfigureAwait(false);
+                    onWriter = _linger.ResumedOnWriter;
                 }
             }
         }
